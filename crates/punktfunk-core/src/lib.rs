@@ -1,0 +1,29 @@
+//! # punktfunk-core
+//!
+//! The sans-IO heart of punktfunk: no sockets, no threads, no async, no platform calls. Time comes
+//! in as an argument; bytes come in and go out as buffers.
+//!
+//! - [`wire`]: the one registry of wire numbers.
+//! - [`header`]: the media packet header.
+//! - [`fec`]: block geometry for GF(2^16) Reed–Solomon.
+//! - [`crypto`]: AES-128-GCM with a rotating key schedule.
+//! - [`replay`]: packet-number recovery and the anti-replay window.
+//! - [`packetize`]: the send path (frame → sealed packets).
+//! - [`reassembly`] and [`receiver`]: the receive path (packets → frames or losses).
+
+pub mod crypto;
+pub mod fec;
+pub mod header;
+pub mod packetize;
+pub mod reassembly;
+pub mod receiver;
+pub mod replay;
+pub mod stats;
+pub mod wire;
+
+pub use crypto::MediaSecret;
+pub use fec::FecParams;
+pub use packetize::{FrameInfo, MediaSender, PacketBatch};
+pub use reassembly::{Event, Frame, ReassemblyLimits};
+pub use receiver::{MediaReceiver, Outcome};
+pub use stats::MediaCounters;

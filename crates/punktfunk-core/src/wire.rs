@@ -1,0 +1,116 @@
+//! The one registry of wire numbers: ports, packet tags, header layout, flags, close codes.
+//!
+//! Every number that crosses the wire is named here and nowhere else. Numbers are never reused:
+//! a retired value stays listed with a note.
+
+/// Default UDP/TCP ports.
+pub mod ports {
+    /// punktfunk/1: QUIC control plane and media datagrams share this UDP port.
+    pub const NATIVE_UDP: u16 = 9777;
+    /// Management REST API and web console (HTTPS).
+    pub const MGMT_HTTPS: u16 = 47990;
+    /// GameStream nvhttp, plain HTTP.
+    pub const GAMESTREAM_HTTP: u16 = 47989;
+    /// GameStream nvhttp, HTTPS with client certificates.
+    pub const GAMESTREAM_HTTPS: u16 = 47984;
+    /// GameStream RTSP (TCP).
+    pub const GAMESTREAM_RTSP: u16 = 48010;
+}
+
+/// The media (data-plane) packet: layout constants. See `docs/protocol.md`.
+pub mod media {
+    /// Mask of the two top bits of the first byte. Media packets keep them clear; every QUIC
+    /// packet has at least one of them set (RFC 9443 demultiplexing, greasing disabled).
+    pub const QUIC_BITS_MASK: u8 = 0xC0;
+    /// Bits 4..5 of the tag: header version. Version 0 is the layout below.
+    pub const TAG_VERSION_MASK: u8 = 0x30;
+    pub const TAG_VERSION_SHIFT: u8 = 4;
+    pub const HEADER_VERSION: u8 = 0;
+    /// Bits 0..3 of the tag: the media stream the packet belongs to.
+    pub const TAG_STREAM_MASK: u8 = 0x0F;
+
+    /// Clear prefix: tag (1) + low 32 bits of the packet number (4). It is the AEAD's
+    /// associated data, so a tampered packet number fails the tag.
+    pub const CLEAR_PREFIX_LEN: usize = 5;
+    /// Full header: clear prefix + sealed part.
+    pub const HEADER_LEN: usize = 34;
+    /// AES-128-GCM tag.
+    pub const AEAD_TAG_LEN: usize = 16;
+    /// Bytes a packet adds to its shard.
+    pub const OVERHEAD: usize = HEADER_LEN + AEAD_TAG_LEN;
+    /// Largest datagram a receiver accepts (a 9216-byte jumbo payload).
+    pub const MAX_DATAGRAM: usize = 9216;
+    /// Largest shard that fits `MAX_DATAGRAM` (even, as the GF(2^16) code requires).
+    pub const MAX_SHARD_BYTES: usize = (MAX_DATAGRAM - OVERHEAD) & !1;
+    /// Default shard: a 1500-byte-MTU IPv4 path (1408 + 50 + 28 = 1486 ≤ 1500).
+    pub const DEFAULT_SHARD_BYTES: usize = 1408;
+
+    /// Byte offsets of the header fields (all little-endian).
+    pub mod offset {
+        pub const TAG: usize = 0;
+        pub const PACKET_NUMBER: usize = 1;
+        pub const EPOCH: usize = 5;
+        pub const FLAGS: usize = 6;
+        pub const FRAME_INDEX: usize = 8;
+        pub const PTS_US: usize = 12;
+        pub const BLOCK_INDEX: usize = 20;
+        pub const BLOCK_BASE: usize = 22;
+        pub const SHARD_INDEX: usize = 26;
+        pub const DATA_SHARDS: usize = 28;
+        pub const RECOVERY_SHARDS: usize = 30;
+        pub const PADDING: usize = 32;
+    }
+
+    /// Media streams (tag bits 0..3).
+    pub mod stream {
+        pub const VIDEO: u8 = 0;
+        /// Reserved: link-probe filler, never decoded.
+        pub const PROBE: u8 = 1;
+    }
+
+    /// Header flags (u16).
+    pub mod flags {
+        /// The frame is a keyframe (IDR): decodable without earlier frames.
+        pub const KEYFRAME: u16 = 0x0001;
+        /// The block is the frame's last: the frame ends at `(base + k) * shard - padding`.
+        pub const END_OF_FRAME: u16 = 0x8000;
+        /// Flags the sender may set per frame; the rest are reserved and must be zero.
+        pub const FRAME_FLAGS: u16 = KEYFRAME;
+        /// Every defined flag.
+        pub const KNOWN: u16 = KEYFRAME | END_OF_FRAME;
+    }
+}
+
+/// Key schedule labels (HKDF-Expand info strings) of the media AEAD.
+pub mod keys {
+    /// Info prefix of a packet-key derivation; followed by the key index (u64 BE).
+    pub const KEY_LABEL: &[u8] = b"punktfunk/1 media key";
+    /// Info prefix of an IV derivation; followed by the key index (u64 BE).
+    pub const IV_LABEL: &[u8] = b"punktfunk/1 media iv";
+    /// A key encrypts at most 2^23 packets (RFC 9001 §6.6 confidentiality limit for
+    /// AES-128-GCM); the key index is `packet_number >> KEY_INDEX_SHIFT`.
+    pub const KEY_INDEX_SHIFT: u32 = 23;
+    pub const PACKETS_PER_KEY: u64 = 1 << KEY_INDEX_SHIFT;
+}
+
+/// QUIC application close codes of punktfunk/1. One registry; values never reused.
+pub mod close {
+    /// Normal end by the host.
+    pub const HOST_SHUTDOWN: u32 = 0x00;
+    /// Mode-conflict policy `reject`: another client holds the display.
+    pub const BUSY: u32 = 0x42;
+    /// The client quit deliberately: tear its display down at once, no linger.
+    pub const CLIENT_QUIT: u32 = 0x51;
+    /// The client's fingerprint is not paired.
+    pub const NOT_PAIRED: u32 = 0x63;
+    /// Pairing refused (wrong PIN, window closed or bound to another device).
+    pub const PAIRING_DENIED: u32 = 0x64;
+    /// The peer speaks a protocol version this end does not.
+    pub const WIRE_VERSION: u32 = 0x67;
+    /// The host could not set the session up; the reason says why.
+    pub const SETUP_FAILED: u32 = 0x68;
+    /// Admission: the host already runs its maximum number of sessions.
+    pub const TOO_MANY_SESSIONS: u32 = 0x6D;
+    /// The peer broke the protocol (bad message, size over bound).
+    pub const PROTOCOL_VIOLATION: u32 = 0x70;
+}
