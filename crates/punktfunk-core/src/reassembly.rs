@@ -26,6 +26,9 @@ pub struct ReassemblyLimits {
     pub max_data_shards: u16,
     pub max_recovery_shards: u16,
     pub max_blocks: u16,
+    /// `(k + m) * shard` of one block. The decoder's workspace, held once and reused, stays
+    /// under 4× this (the GF(2^16) decoder rounds shard counts up to powers of two).
+    pub max_block_bytes: usize,
     pub max_frame_bytes: usize,
     pub max_frames_in_flight: usize,
     /// Frame buffers, recovery shards and bookkeeping of all frames in flight together.
@@ -41,6 +44,7 @@ impl Default for ReassemblyLimits {
             max_data_shards: DEFAULT_MAX_DATA_SHARDS,
             max_recovery_shards: DEFAULT_MAX_DATA_SHARDS,
             max_blocks: 1024,
+            max_block_bytes: 16 << 20,
             max_frame_bytes: 16 << 20,
             max_frames_in_flight: 32,
             max_in_flight_bytes: 64 << 20,
@@ -245,6 +249,8 @@ impl Reassembler {
             && u32::from(h.shard_index) < u32::from(h.data_shards) + u32::from(h.recovery_shards)
             && usize::from(h.padding) < shard
             && frame_end <= l.max_frame_bytes as u64
+            && (u64::from(h.data_shards) + u64::from(h.recovery_shards)) * shard as u64
+                <= l.max_block_bytes as u64
             && fec::supports(h.data_shards, h.recovery_shards);
         if ok {
             Ok(())
