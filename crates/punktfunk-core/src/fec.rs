@@ -12,8 +12,11 @@ use crate::wire::media::MAX_SHARD_BYTES;
 pub const MIN_RECOVERY_SHARDS: u16 = 2;
 /// Highest FEC percentage accepted (recovery shards may equal data shards).
 pub const MAX_FEC_PERCENT: u8 = 100;
-/// Default cap on data shards per block (one block up to ~5.7 MB at 1408-byte shards).
-pub const DEFAULT_MAX_DATA_SHARDS: u16 = 4096;
+/// Default cap on data shards per block (~360 KB at 1408-byte shards). Measured trade-off
+/// (`docs/performance.md`): encoding costs about `log2(m)` per byte, so smaller blocks encode
+/// faster, and every damaged block pays the decoder's fixed ~150 µs, so fewer blocks decode
+/// cheaper; 256 keeps 1 MiB frames at three blocks and the send path above 2 GB/s.
+pub const DEFAULT_MAX_DATA_SHARDS: u16 = 256;
 /// Hard cap on data shards per block: `reed-solomon-simd` takes up to 32768 originals.
 pub const MAX_DATA_SHARDS: u16 = 32768;
 

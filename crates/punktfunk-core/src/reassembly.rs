@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use reed_solomon_simd::ReedSolomonDecoder;
 
-use crate::fec::{self, DEFAULT_MAX_DATA_SHARDS};
+use crate::fec;
 use crate::header::ShardHeader;
 use crate::stats::MediaCounters;
 use crate::wire::media::{flags, MAX_SHARD_BYTES};
@@ -41,8 +41,10 @@ impl Default for ReassemblyLimits {
         Self {
             min_shard_bytes: 64,
             max_shard_bytes: MAX_SHARD_BYTES,
-            max_data_shards: DEFAULT_MAX_DATA_SHARDS,
-            max_recovery_shards: DEFAULT_MAX_DATA_SHARDS,
+            // Generous: a peer may choose far larger blocks than our sender's default;
+            // `max_block_bytes` is what bounds the memory.
+            max_data_shards: 4096,
+            max_recovery_shards: 4096,
             max_blocks: 1024,
             max_block_bytes: 16 << 20,
             max_frame_bytes: 16 << 20,
@@ -157,8 +159,13 @@ pub struct Reassembler {
     in_flight: usize,
     events: VecDeque<Event>,
     decoder: Option<ReedSolomonDecoder>,
+    /// Frame buffers handed back by the caller, reused to skip allocation and page faults.
+    spare: Vec<Vec<u8>>,
     counters: MediaCounters,
 }
+
+/// How many returned frame buffers are kept for reuse.
+const SPARE_BUFFERS: usize = 2;
 
 impl Reassembler {
     pub fn new(limits: ReassemblyLimits) -> Self {
@@ -170,7 +177,16 @@ impl Reassembler {
             in_flight: 0,
             events: VecDeque::new(),
             decoder: None,
+            spare: Vec::new(),
             counters: MediaCounters::default(),
+        }
+    }
+
+    /// Hands a delivered frame's buffer back for reuse (optional; saves an allocation per frame).
+    pub fn recycle(&mut self, mut buffer: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS && buffer.capacity() <= self.limits.max_frame_bytes {
+            buffer.clear();
+            self.spare.push(buffer);
         }
     }
 
@@ -345,9 +361,15 @@ impl Reassembler {
         }
         // Recovery shards grow the frame too: decoding writes the rebuilt data shards there.
         let data_cap = if f.data.len() < block_end {
+            // A fresh frame takes a recycled buffer whole, so charge its full capacity.
+            let spare = match (f.data.capacity(), self.spare.last()) {
+                (0, Some(buf)) => buf.capacity(),
+                _ => 0,
+            };
             let cap = (f.data.capacity() * 2)
                 .max(block_end)
-                .min(self.limits.max_frame_bytes.max(block_end));
+                .min(self.limits.max_frame_bytes)
+                .max(spare);
             grow += cap - f.data.capacity();
             Some(cap)
         } else {
@@ -385,6 +407,11 @@ impl Reassembler {
             });
         }
         if let Some(cap) = data_cap {
+            if f.data.capacity() == 0 {
+                if let Some(spare) = self.spare.pop() {
+                    f.data = spare;
+                }
+            }
             f.data.reserve_exact(cap - f.data.len());
             f.data.resize(block_end, 0);
         }

@@ -93,6 +93,12 @@ impl MediaReceiver {
         }
     }
 
+    /// Hands a delivered frame's buffer back for reuse (optional; saves an allocation and the
+    /// page faults of a fresh buffer per frame).
+    pub fn recycle(&mut self, buffer: Vec<u8>) {
+        self.reassembler.recycle(buffer);
+    }
+
     pub fn poll_event(&mut self) -> Option<Event> {
         self.reassembler.poll_event()
     }

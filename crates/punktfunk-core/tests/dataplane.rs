@@ -211,3 +211,26 @@ fn frames_beyond_the_receiver_bounds_are_refused_before_allocating() {
     assert_eq!(rx.in_flight_bytes(), 0);
     assert!(rx.counters().malformed > 0);
 }
+
+#[test]
+fn recycled_buffers_are_reused_for_the_next_frame() {
+    let (mut tx, mut rx) = pair(test_limits());
+    let p = params(10, 1000, 64);
+    deliver(&mut rx, packetize(&mut tx, &frame_bytes(50_000, 1), 0, &p));
+    let first = match rx.poll_event() {
+        Some(Event::Frame(f)) => f.data,
+        e => panic!("{e:?}"),
+    };
+    let ptr = first.as_ptr();
+    rx.recycle(first);
+    let second = frame_bytes(40_000, 2);
+    deliver(&mut rx, packetize(&mut tx, &second, 1, &p));
+    let f = only_frame(&events(&mut rx)).clone();
+    assert_eq!(f.data, second);
+    assert_eq!(
+        f.data.as_ptr(),
+        ptr,
+        "the recycled buffer carries the next frame"
+    );
+    assert_eq!(rx.in_flight_bytes(), 0);
+}
