@@ -20,7 +20,39 @@ impl MediaSecret {
     pub fn new(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
+
+    /// A fresh secret from the system's CSPRNG.
+    pub fn random() -> Self {
+        use ring::rand::SecureRandom;
+        let mut bytes = [0u8; 32];
+        ring::rand::SystemRandom::new()
+            .fill(&mut bytes)
+            .expect("the system random source works");
+        Self(bytes)
+    }
+
+    /// Parses 64 hex digits.
+    pub fn from_hex(hex: &str) -> Result<Self, SecretHexError> {
+        let hex = hex.trim();
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(SecretHexError(hex.len()));
+        }
+        let mut bytes = [0u8; 32];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("checked hex digits");
+        }
+        Ok(Self(bytes))
+    }
+
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
+
+/// A media secret given as text was not 64 hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a media secret is 64 hex digits (32 bytes); got {0} characters or a non-hex digit")]
+pub struct SecretHexError(pub usize);
 
 impl std::fmt::Debug for MediaSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -262,6 +294,15 @@ mod tests {
         // A packet sealed under index 0 does not open as if it were index 1.
         let (_, mut sealed) = packets[1].clone();
         assert!(o.open(PACKETS_PER_KEY + 5, b"p", &mut sealed).is_err());
+    }
+
+    #[test]
+    fn secrets_round_trip_through_hex_and_bad_text_is_refused() {
+        let s = MediaSecret::random();
+        let back = MediaSecret::from_hex(&s.to_hex()).unwrap();
+        assert_eq!(back.0, s.0);
+        assert_eq!(MediaSecret::from_hex("abc").unwrap_err(), SecretHexError(3));
+        assert!(MediaSecret::from_hex(&"g".repeat(64)).is_err());
     }
 
     #[test]

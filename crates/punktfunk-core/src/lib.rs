@@ -10,6 +10,7 @@
 //! - [`replay`]: packet-number recovery and the anti-replay window.
 //! - [`packetize`]: the send path (frame → sealed packets).
 //! - [`reassembly`] and [`receiver`]: the receive path (packets → frames or losses).
+//! - [`synthetic`]: deterministic stand-in access units for tests and loopback runs.
 
 pub mod crypto;
 pub mod fec;
@@ -19,6 +20,7 @@ pub mod reassembly;
 pub mod receiver;
 pub mod replay;
 pub mod stats;
+pub mod synthetic;
 pub mod wire;
 
 pub use crypto::MediaSecret;

@@ -39,11 +39,7 @@ impl PacketBatch {
     }
 
     pub fn len(&self) -> usize {
-        if self.packet_len == 0 {
-            0
-        } else {
-            self.buf.len() / self.packet_len
-        }
+        self.buf.len().checked_div(self.packet_len).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
