@@ -134,16 +134,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
 /// Builds the header and shard length for one entry of a scenario.
 fn hostile_shard(
     sc: &Scenario,
-    (frame, block, index, flip_last, _, corrupt, value, _): (
-        u32,
-        u16,
-        u16,
-        bool,
-        u16,
-        u8,
-        u32,
-        u64,
-    ),
+    (frame, block, index, flip_last, corrupt, value, _): ShardEntry,
 ) -> (ShardHeader, usize) {
     // Each frame ends at a block of its own choosing, with its own padding.
     let last_block = (frame % 3) as u16;
