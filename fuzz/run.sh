@@ -11,7 +11,7 @@ export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
  -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks"
 # An explicit --target keeps the flags off build scripts, as cargo-fuzz does.
 triple=$(rustc -vV | sed -n 's/^host: //p')
-cargo build --release --target "$triple" --manifest-path "$here/Cargo.toml" --bins
+cargo build --locked --release --target "$triple" --manifest-path "$here/Cargo.toml" --bins
 for target in media_packet reassembly; do
   corpus="$here/corpus/$target"
   mkdir -p "$corpus" "$here/artifacts/$target"
