@@ -1,0 +1,68 @@
+//! `docs/protocol.md` must describe the media header exactly as the code encodes it.
+
+use punktfunk_core::wire::media::{self, flags, offset};
+
+fn protocol_doc() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol.md");
+    std::fs::read_to_string(path).expect("docs/protocol.md exists")
+}
+
+#[test]
+fn the_documented_header_layout_matches_the_code() {
+    let doc = protocol_doc();
+    // Rows of the layout table whose first two cells are numbers: (offset, size).
+    let rows: Vec<(usize, usize)> = doc
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            match cells.as_slice() {
+                ["", off, size, ..] => Some((off.parse().ok()?, size.parse().ok()?)),
+                _ => None,
+            }
+        })
+        .collect();
+    let code = [
+        (offset::TAG, 1),
+        (offset::PACKET_NUMBER, 4),
+        (offset::EPOCH, 1),
+        (offset::FLAGS, 2),
+        (offset::FRAME_INDEX, 4),
+        (offset::PTS_US, 8),
+        (offset::BLOCK_INDEX, 2),
+        (offset::BLOCK_BASE, 4),
+        (offset::SHARD_INDEX, 2),
+        (offset::DATA_SHARDS, 2),
+        (offset::RECOVERY_SHARDS, 2),
+        (offset::PADDING, 2),
+    ];
+    assert_eq!(
+        rows, code,
+        "docs/protocol.md layout table vs wire::media::offset"
+    );
+    let (last_off, last_size) = code[code.len() - 1];
+    assert_eq!(last_off + last_size, media::HEADER_LEN);
+    assert!(doc.contains(&format!("| {} | S | shard", media::HEADER_LEN)));
+    assert!(doc.contains(&format!("{}-byte header", media::HEADER_LEN)));
+    assert!(doc.contains(&format!("Overhead: {} bytes", media::OVERHEAD)));
+    assert!(doc.contains(&format!("`{:#06x}` keyframe", flags::KEYFRAME)));
+    assert!(doc.contains(&format!("`{:#06x}` end of frame", flags::END_OF_FRAME)));
+    assert!(doc.contains(&format!("over {} bytes", media::MAX_DATAGRAM)));
+    assert!(
+        doc.contains(&format!("at most\n{} bytes", media::MAX_SHARD_BYTES))
+            || doc.contains(&format!("at most {} bytes", media::MAX_SHARD_BYTES))
+    );
+}
+
+#[test]
+fn the_documented_key_labels_match_the_code() {
+    use punktfunk_core::wire::keys;
+    let doc = protocol_doc();
+    for label in [keys::KEY_LABEL, keys::IV_LABEL] {
+        let label = std::str::from_utf8(label).unwrap();
+        assert!(
+            doc.contains(&format!("\"{label}\"")),
+            "{label} not in the doc"
+        );
+    }
+    assert!(doc.contains(&format!("pn >> {}", keys::KEY_INDEX_SHIFT)));
+}
