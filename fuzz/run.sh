@@ -12,7 +12,7 @@ export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
 # An explicit --target keeps the flags off build scripts, as cargo-fuzz does.
 triple=$(rustc -vV | sed -n 's/^host: //p')
 cargo build --locked --release --target "$triple" --manifest-path "$here/Cargo.toml" --bins
-for target in media_packet reassembly; do
+for target in media_packet reassembly control_stream; do
   corpus="$here/corpus/$target"
   mkdir -p "$corpus" "$here/artifacts/$target"
   echo "fuzz: $target for ${secs}s"

@@ -4,6 +4,7 @@
 //! in as an argument; bytes come in and go out as buffers.
 //!
 //! - [`wire`]: the one registry of wire numbers.
+//! - [`control`]: control-plane messages (TLV over QUIC varints) and media key derivation.
 //! - [`header`]: the media packet header.
 //! - [`fec`]: block geometry for GF(2^16) Reed–Solomon.
 //! - [`crypto`]: AES-128-GCM with a rotating key schedule.
@@ -12,6 +13,7 @@
 //! - [`reassembly`] and [`receiver`]: the receive path (packets → frames or losses).
 //! - [`synthetic`]: deterministic stand-in access units for tests and loopback runs.
 
+pub mod control;
 pub mod crypto;
 pub mod fec;
 pub mod header;

@@ -114,3 +114,106 @@ pub mod close {
     /// The peer broke the protocol (bad message, size over bound).
     pub const PROTOCOL_VIOLATION: u32 = 0x70;
 }
+
+/// Control-plane messages (QUIC stream frames): types, their body bounds and field tags.
+/// A frame is `varint type ‖ varint length ‖ body`; a body is a run of `varint tag ‖ varint
+/// length ‖ value` fields. Unknown types and tags are skipped, repeated tags refused.
+pub mod control {
+    /// ALPN of the protocol.
+    pub const ALPN: &[u8] = b"punktfunk/1";
+    /// TLS exporter label for the media secrets (context: the 16-byte session id).
+    pub const EXPORTER_LABEL: &[u8] = b"EXPORTER-punktfunk/1 media";
+    /// HKDF-Expand info of the host→client and client→host media secrets.
+    pub const MEDIA_INFO_H2C: &[u8] = b"punktfunk/1 media h2c";
+    pub const MEDIA_INFO_C2H: &[u8] = b"punktfunk/1 media c2h";
+    /// No frame body is ever larger than this, whatever its type.
+    pub const MAX_BODY: usize = 16 * 1024;
+
+    /// Frame types.
+    pub mod msg {
+        pub const HELLO: u64 = 0x01;
+        pub const WELCOME: u64 = 0x02;
+        pub const READY: u64 = 0x03;
+        pub const RECONFIGURE: u64 = 0x20;
+        pub const RECONFIGURED: u64 = 0x21;
+        pub const SET_BITRATE: u64 = 0x24;
+        pub const BITRATE_CHANGED: u64 = 0x25;
+        pub const CLOCK_PROBE: u64 = 0x3A;
+        pub const CLOCK_ECHO: u64 = 0x3B;
+        pub const KEYFRAME_REQUEST: u64 = 0x40;
+        pub const RFI_REQUEST: u64 = 0x41;
+        pub const FEEDBACK: u64 = 0x42;
+    }
+
+    /// Largest body each type may have; unknown types get [`MAX_BODY`].
+    pub fn body_bound(kind: u64) -> usize {
+        match kind {
+            msg::HELLO | msg::WELCOME => 4096,
+            msg::READY
+            | msg::SET_BITRATE
+            | msg::BITRATE_CHANGED
+            | msg::CLOCK_PROBE
+            | msg::CLOCK_ECHO
+            | msg::KEYFRAME_REQUEST
+            | msg::RFI_REQUEST
+            | msg::FEEDBACK
+            | msg::RECONFIGURE
+            | msg::RECONFIGURED => 256,
+            _ => MAX_BODY,
+        }
+    }
+
+    /// Field tags, per message.
+    pub mod tag {
+        pub mod hello {
+            pub const RESUME_ID: u64 = 1;
+            pub const MODE: u64 = 2;
+            pub const CODEC_MASK: u64 = 3;
+            pub const PREFERRED_CODEC: u64 = 4;
+            pub const BITRATE_KBPS: u64 = 5;
+            pub const AUDIO_CHANNELS: u64 = 6;
+            pub const DEVICE_NAME: u64 = 7;
+            pub const FEATURES: u64 = 8;
+            pub const MAX_SHARD_BYTES: u64 = 9;
+        }
+        pub mod welcome {
+            pub const SESSION_ID: u64 = 1;
+            pub const MODE: u64 = 2;
+            pub const CODEC: u64 = 3;
+            pub const FEC_PERCENT: u64 = 4;
+            pub const SHARD_BYTES: u64 = 5;
+            pub const BITRATE_KBPS: u64 = 6;
+            pub const CLOCK_ORIGIN_UNIX_NS: u64 = 7;
+            pub const FEATURES: u64 = 8;
+            pub const EPOCH: u64 = 9;
+        }
+        /// Tags shared by the small messages.
+        pub mod small {
+            pub const MODE: u64 = 1;
+            pub const KBPS: u64 = 1;
+            pub const EPOCH: u64 = 2;
+            pub const ACCEPTED: u64 = 3;
+            pub const FIRST_FRAME: u64 = 1;
+            pub const LAST_FRAME: u64 = 2;
+            pub const T1_NS: u64 = 1;
+            pub const T2_NS: u64 = 2;
+            pub const T3_NS: u64 = 3;
+            pub const WINDOW: u64 = 1;
+            pub const LOSS_PPM: u64 = 2;
+            pub const PACKETS_RECEIVED: u64 = 3;
+            pub const FRAMES_LOST: u64 = 4;
+        }
+    }
+
+    /// Codec bits (a mask in Hello, a single bit where one codec is named).
+    pub mod codec {
+        pub const H264: u64 = 0x01;
+        pub const HEVC: u64 = 0x02;
+        pub const AV1: u64 = 0x04;
+    }
+
+    /// Bounds of values inside messages.
+    pub const MAX_DEVICE_NAME: usize = 64;
+    pub const MAX_DIMENSION: u32 = 16_384;
+    pub const MAX_REFRESH_MILLIHZ: u32 = 1_000_000;
+}

@@ -1,0 +1,447 @@
+//! The control messages of punktfunk/1 and their encoding.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::codec::{BodyWriter, ControlError, Fields};
+use crate::wire::control::{
+    codec as codec_bit, msg, tag, MAX_DEVICE_NAME, MAX_DIMENSION, MAX_REFRESH_MILLIHZ,
+};
+
+/// A display mode: `width x height @ refresh`, the refresh in millihertz (59.94 Hz = 59940).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Mode {
+    pub width: u32,
+    pub height: u32,
+    pub refresh_millihz: u32,
+}
+
+impl Mode {
+    pub fn new(width: u32, height: u32, hz: u32) -> Self {
+        Self {
+            width,
+            height,
+            refresh_millihz: hz * 1000,
+        }
+    }
+
+    pub fn is_valid(&self) -> bool {
+        (1..=MAX_DIMENSION).contains(&self.width)
+            && (1..=MAX_DIMENSION).contains(&self.height)
+            && (1000..=MAX_REFRESH_MILLIHZ).contains(&self.refresh_millihz)
+    }
+
+    pub fn refresh_hz(&self) -> f64 {
+        f64::from(self.refresh_millihz) / 1000.0
+    }
+
+    fn to_uints(self) -> [u64; 3] {
+        [
+            self.width.into(),
+            self.height.into(),
+            self.refresh_millihz.into(),
+        ]
+    }
+
+    fn from_uints([w, h, r]: [u64; 3]) -> Result<Self, ControlError> {
+        let mode = Self {
+            width: u32::try_from(w).map_err(|_| ControlError::BadValue("mode"))?,
+            height: u32::try_from(h).map_err(|_| ControlError::BadValue("mode"))?,
+            refresh_millihz: u32::try_from(r).map_err(|_| ControlError::BadValue("mode"))?,
+        };
+        if mode.is_valid() {
+            Ok(mode)
+        } else {
+            Err(ControlError::BadValue("mode"))
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}@", self.width, self.height)?;
+        if self.refresh_millihz % 1000 == 0 {
+            write!(f, "{}", self.refresh_millihz / 1000)
+        } else {
+            write!(f, "{}", self.refresh_hz())
+        }
+    }
+}
+
+/// Why a mode given as text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("mode `{0}` is not WIDTHxHEIGHT@HZ within 1..={MAX_DIMENSION} pixels and 1..=1000 Hz (e.g. 1920x1080@60 or 1920x1080@59.94)")]
+pub struct ModeParseError(String);
+
+impl FromStr for Mode {
+    type Err = ModeParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || ModeParseError(s.to_owned());
+        let (size, hz) = s.trim().split_once('@').ok_or_else(err)?;
+        let (w, h) = size.split_once(['x', 'X']).ok_or_else(err)?;
+        let hz: f64 = hz.parse().map_err(|_| err())?;
+        if !(1.0..=1000.0).contains(&hz) {
+            return Err(err());
+        }
+        let mode = Mode {
+            width: w.parse().map_err(|_| err())?,
+            height: h.parse().map_err(|_| err())?,
+            refresh_millihz: (hz * 1000.0).round() as u32,
+        };
+        mode.is_valid().then_some(mode).ok_or_else(err)
+    }
+}
+
+/// Video codecs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Codec {
+    H264,
+    Hevc,
+    Av1,
+}
+
+impl Codec {
+    pub const ALL: [Codec; 3] = [Codec::H264, Codec::Hevc, Codec::Av1];
+
+    pub fn bit(self) -> u64 {
+        match self {
+            Codec::H264 => codec_bit::H264,
+            Codec::Hevc => codec_bit::HEVC,
+            Codec::Av1 => codec_bit::AV1,
+        }
+    }
+
+    pub fn from_bit(bit: u64) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.bit() == bit)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::H264 => "h264",
+            Codec::Hevc => "hevc",
+            Codec::Av1 => "av1",
+        }
+    }
+}
+
+impl FromStr for Codec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown codec `{s}`: use h264, hevc or av1"))
+    }
+}
+
+/// Client → host: what the client wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hello {
+    /// A previous session's id, to take it over (reconnect).
+    pub resume_id: Option<[u8; 16]>,
+    pub mode: Mode,
+    /// Codecs the client can decode.
+    pub codec_mask: u64,
+    pub preferred_codec: Option<Codec>,
+    /// 0 lets the host choose.
+    pub bitrate_kbps: u32,
+    pub audio_channels: u8,
+    pub device_name: String,
+    pub features: u64,
+    /// Largest shard the client's path carries, if it knows.
+    pub max_shard_bytes: Option<u16>,
+}
+
+/// Host → client: what the session will be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Welcome {
+    pub session_id: [u8; 16],
+    pub mode: Mode,
+    pub codec: Codec,
+    pub fec_percent: u8,
+    pub shard_bytes: u16,
+    pub bitrate_kbps: u32,
+    /// Host wall-clock time (Unix ns) that media timestamp 0 stands for.
+    pub clock_origin_unix_ns: u64,
+    pub features: u64,
+    pub epoch: u8,
+}
+
+/// Client → host, each report window: what the link lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Feedback {
+    pub window: u64,
+    /// Share of media packets lost in the window, parts per million.
+    pub loss_ppm: u32,
+    pub packets_received: u64,
+    pub frames_lost: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Hello(Hello),
+    Welcome(Welcome),
+    /// The client built its decoder: start sending.
+    Ready,
+    Reconfigure {
+        mode: Mode,
+    },
+    Reconfigured {
+        mode: Mode,
+        epoch: u8,
+        accepted: bool,
+    },
+    SetBitrate {
+        kbps: u32,
+    },
+    BitrateChanged {
+        kbps: u32,
+    },
+    ClockProbe {
+        t1_ns: u64,
+    },
+    ClockEcho {
+        t1_ns: u64,
+        t2_ns: u64,
+        t3_ns: u64,
+    },
+    KeyframeRequest,
+    /// Frames `first..=last` are broken: re-reference older ones (or send a keyframe).
+    RfiRequest {
+        first: u32,
+        last: u32,
+    },
+    Feedback(Feedback),
+    /// A type this end does not know; skipped.
+    Unknown {
+        kind: u64,
+    },
+}
+
+fn narrow<T: TryFrom<u64>>(v: u64, name: &'static str) -> Result<T, ControlError> {
+    T::try_from(v).map_err(|_| ControlError::BadValue(name))
+}
+
+fn id16(v: &[u8], name: &'static str) -> Result<[u8; 16], ControlError> {
+    v.try_into().map_err(|_| ControlError::BadValue(name))
+}
+
+impl Message {
+    /// The whole frame, ready for the stream.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = BodyWriter::new();
+        let kind = match self {
+            Message::Hello(h) => {
+                use tag::hello as t;
+                if let Some(id) = &h.resume_id {
+                    w.bytes(t::RESUME_ID, id);
+                }
+                w.uints(t::MODE, &h.mode.to_uints())
+                    .uint(t::CODEC_MASK, h.codec_mask)
+                    .uint(t::BITRATE_KBPS, h.bitrate_kbps.into())
+                    .uint(t::AUDIO_CHANNELS, h.audio_channels.into())
+                    .bytes(t::DEVICE_NAME, h.device_name.as_bytes())
+                    .uint(t::FEATURES, h.features);
+                if let Some(c) = h.preferred_codec {
+                    w.uint(t::PREFERRED_CODEC, c.bit());
+                }
+                if let Some(s) = h.max_shard_bytes {
+                    w.uint(t::MAX_SHARD_BYTES, s.into());
+                }
+                msg::HELLO
+            }
+            Message::Welcome(m) => {
+                use tag::welcome as t;
+                w.bytes(t::SESSION_ID, &m.session_id)
+                    .uints(t::MODE, &m.mode.to_uints())
+                    .uint(t::CODEC, m.codec.bit())
+                    .uint(t::FEC_PERCENT, m.fec_percent.into())
+                    .uint(t::SHARD_BYTES, m.shard_bytes.into())
+                    .uint(t::BITRATE_KBPS, m.bitrate_kbps.into())
+                    .uint(t::CLOCK_ORIGIN_UNIX_NS, m.clock_origin_unix_ns)
+                    .uint(t::FEATURES, m.features)
+                    .uint(t::EPOCH, m.epoch.into());
+                msg::WELCOME
+            }
+            Message::Ready => msg::READY,
+            Message::Reconfigure { mode } => {
+                w.uints(tag::small::MODE, &mode.to_uints());
+                msg::RECONFIGURE
+            }
+            Message::Reconfigured {
+                mode,
+                epoch,
+                accepted,
+            } => {
+                w.uints(tag::small::MODE, &mode.to_uints())
+                    .uint(tag::small::EPOCH, (*epoch).into())
+                    .uint(tag::small::ACCEPTED, (*accepted).into());
+                msg::RECONFIGURED
+            }
+            Message::SetBitrate { kbps } => {
+                w.uint(tag::small::KBPS, (*kbps).into());
+                msg::SET_BITRATE
+            }
+            Message::BitrateChanged { kbps } => {
+                w.uint(tag::small::KBPS, (*kbps).into());
+                msg::BITRATE_CHANGED
+            }
+            Message::ClockProbe { t1_ns } => {
+                w.uint(tag::small::T1_NS, *t1_ns);
+                msg::CLOCK_PROBE
+            }
+            Message::ClockEcho {
+                t1_ns,
+                t2_ns,
+                t3_ns,
+            } => {
+                w.uint(tag::small::T1_NS, *t1_ns)
+                    .uint(tag::small::T2_NS, *t2_ns)
+                    .uint(tag::small::T3_NS, *t3_ns);
+                msg::CLOCK_ECHO
+            }
+            Message::KeyframeRequest => msg::KEYFRAME_REQUEST,
+            Message::RfiRequest { first, last } => {
+                w.uint(tag::small::FIRST_FRAME, (*first).into())
+                    .uint(tag::small::LAST_FRAME, (*last).into());
+                msg::RFI_REQUEST
+            }
+            Message::Feedback(f) => {
+                w.uint(tag::small::WINDOW, f.window)
+                    .uint(tag::small::LOSS_PPM, f.loss_ppm.into())
+                    .uint(tag::small::PACKETS_RECEIVED, f.packets_received)
+                    .uint(tag::small::FRAMES_LOST, f.frames_lost);
+                msg::FEEDBACK
+            }
+            Message::Unknown { kind } => *kind,
+        };
+        w.frame(kind)
+    }
+
+    /// Decodes one frame's body. Unknown types give [`Message::Unknown`]; unknown fields are
+    /// skipped; a missing required field or a value out of range is an error.
+    pub fn decode(kind: u64, body: &[u8]) -> Result<Self, ControlError> {
+        let f = Fields::parse(body)?;
+        let small = |t: u64, name| f.required_uint(name, t, name);
+        Ok(match kind {
+            msg::HELLO => {
+                use tag::hello as t;
+                let mode = f
+                    .uints::<3>(t::MODE, "mode")?
+                    .ok_or(ControlError::MissingField {
+                        message: "Hello",
+                        tag: t::MODE,
+                    })?;
+                let name = f.get(t::DEVICE_NAME).unwrap_or_default();
+                if name.len() > MAX_DEVICE_NAME {
+                    return Err(ControlError::BadValue("device_name"));
+                }
+                Message::Hello(Hello {
+                    resume_id: f
+                        .get(t::RESUME_ID)
+                        .map(|v| id16(v, "resume_id"))
+                        .transpose()?,
+                    mode: Mode::from_uints(mode)?,
+                    codec_mask: f.required_uint("Hello", t::CODEC_MASK, "codec_mask")?,
+                    preferred_codec: f
+                        .uint(t::PREFERRED_CODEC, "preferred_codec")?
+                        .map(|b| {
+                            Codec::from_bit(b).ok_or(ControlError::BadValue("preferred_codec"))
+                        })
+                        .transpose()?,
+                    bitrate_kbps: narrow(
+                        f.uint(t::BITRATE_KBPS, "bitrate")?.unwrap_or(0),
+                        "bitrate",
+                    )?,
+                    audio_channels: narrow(
+                        f.uint(t::AUDIO_CHANNELS, "audio_channels")?.unwrap_or(2),
+                        "audio_channels",
+                    )?,
+                    device_name: std::str::from_utf8(name)
+                        .map_err(|_| ControlError::BadValue("device_name"))?
+                        .to_owned(),
+                    features: f.uint(t::FEATURES, "features")?.unwrap_or(0),
+                    max_shard_bytes: f
+                        .uint(t::MAX_SHARD_BYTES, "max_shard_bytes")?
+                        .map(|v| narrow(v, "max_shard_bytes"))
+                        .transpose()?,
+                })
+            }
+            msg::WELCOME => {
+                use tag::welcome as t;
+                let need = |tag, name| f.required_uint("Welcome", tag, name);
+                let mode = f
+                    .uints::<3>(t::MODE, "mode")?
+                    .ok_or(ControlError::MissingField {
+                        message: "Welcome",
+                        tag: t::MODE,
+                    })?;
+                let session = f.get(t::SESSION_ID).ok_or(ControlError::MissingField {
+                    message: "Welcome",
+                    tag: t::SESSION_ID,
+                })?;
+                Message::Welcome(Welcome {
+                    session_id: id16(session, "session_id")?,
+                    mode: Mode::from_uints(mode)?,
+                    codec: Codec::from_bit(need(t::CODEC, "codec")?)
+                        .ok_or(ControlError::BadValue("codec"))?,
+                    fec_percent: narrow(need(t::FEC_PERCENT, "fec_percent")?, "fec_percent")?,
+                    shard_bytes: narrow(need(t::SHARD_BYTES, "shard_bytes")?, "shard_bytes")?,
+                    bitrate_kbps: narrow(need(t::BITRATE_KBPS, "bitrate")?, "bitrate")?,
+                    clock_origin_unix_ns: need(t::CLOCK_ORIGIN_UNIX_NS, "clock_origin")?,
+                    features: f.uint(t::FEATURES, "features")?.unwrap_or(0),
+                    epoch: narrow(f.uint(t::EPOCH, "epoch")?.unwrap_or(0), "epoch")?,
+                })
+            }
+            msg::READY => Message::Ready,
+            msg::RECONFIGURE | msg::RECONFIGURED => {
+                let mode =
+                    f.uints::<3>(tag::small::MODE, "mode")?
+                        .ok_or(ControlError::MissingField {
+                            message: "Reconfigure",
+                            tag: tag::small::MODE,
+                        })?;
+                let mode = Mode::from_uints(mode)?;
+                if kind == msg::RECONFIGURE {
+                    Message::Reconfigure { mode }
+                } else {
+                    Message::Reconfigured {
+                        mode,
+                        epoch: narrow(small(tag::small::EPOCH, "epoch")?, "epoch")?,
+                        accepted: small(tag::small::ACCEPTED, "accepted")? != 0,
+                    }
+                }
+            }
+            msg::SET_BITRATE => Message::SetBitrate {
+                kbps: narrow(small(tag::small::KBPS, "kbps")?, "kbps")?,
+            },
+            msg::BITRATE_CHANGED => Message::BitrateChanged {
+                kbps: narrow(small(tag::small::KBPS, "kbps")?, "kbps")?,
+            },
+            msg::CLOCK_PROBE => Message::ClockProbe {
+                t1_ns: small(tag::small::T1_NS, "t1")?,
+            },
+            msg::CLOCK_ECHO => Message::ClockEcho {
+                t1_ns: small(tag::small::T1_NS, "t1")?,
+                t2_ns: small(tag::small::T2_NS, "t2")?,
+                t3_ns: small(tag::small::T3_NS, "t3")?,
+            },
+            msg::KEYFRAME_REQUEST => Message::KeyframeRequest,
+            msg::RFI_REQUEST => {
+                let first = narrow(small(tag::small::FIRST_FRAME, "first")?, "first")?;
+                let last = narrow(small(tag::small::LAST_FRAME, "last")?, "last")?;
+                Message::RfiRequest { first, last }
+            }
+            msg::FEEDBACK => Message::Feedback(Feedback {
+                window: small(tag::small::WINDOW, "window")?,
+                loss_ppm: narrow(small(tag::small::LOSS_PPM, "loss_ppm")?, "loss_ppm")?,
+                packets_received: f
+                    .uint(tag::small::PACKETS_RECEIVED, "packets")?
+                    .unwrap_or(0),
+                frames_lost: f.uint(tag::small::FRAMES_LOST, "frames_lost")?.unwrap_or(0),
+            }),
+            kind => Message::Unknown { kind },
+        })
+    }
+}

@@ -1,0 +1,10 @@
+//! The control plane's messages, sans-IO: varints, framing, the message set, and the media
+//! secrets both ends derive from the TLS exporter.
+
+pub mod codec;
+pub mod keys;
+pub mod messages;
+pub mod varint;
+
+pub use codec::{ControlError, FrameReader};
+pub use messages::{Codec, Feedback, Hello, Message, Mode, Welcome};
