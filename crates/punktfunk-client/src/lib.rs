@@ -1,8 +1,8 @@
 //! # punktfunk-client
 //!
-//! The client side of punktfunk: today the media receive loop ([`media::MediaPump`]) around the
-//! sans-IO receiver of `punktfunk-core`; the `NativeClient` (QUIC control plane, pairing) builds
-//! on it. The `punktfunk-probe` binary is the command-line client used by tests and operators.
+//! The client side of punktfunk: [`native::NativeClient`] (a punktfunk/1 session over QUIC, media
+//! on the same socket) and [`media::MediaPump`] (a bare media receive loop on a UDP socket). The `punktfunk-probe` binary is the command-line client used by tests and operators.
 
 pub mod media;
+pub mod native;
 pub mod report;

@@ -72,6 +72,61 @@ impl FecParams {
     }
 }
 
+/// Band the adaptive FEC moves in, percent.
+pub const ADAPTIVE_MIN_PERCENT: u8 = 5;
+pub const ADAPTIVE_MAX_PERCENT: u8 = 50;
+
+/// A block may fail to recover at most this often (probability per block).
+const TARGET_BLOCK_FAILURE: f64 = 1e-3;
+
+/// The FEC percentage that keeps a block of `k` data shards recoverable under independent packet
+/// loss `loss_ppm`: the smallest `m` with P(more than `m` of `k + m` packets lost) ≤ 10^-3, as a
+/// percentage of `k`, within 5–50 %.
+pub fn percent_for_loss(loss_ppm: u32, k: u16) -> u8 {
+    let p = f64::from(loss_ppm.min(999_999)) / 1e6;
+    let k = u32::from(k.max(1));
+    let clamp = |pct: u32| {
+        pct.clamp(
+            u32::from(ADAPTIVE_MIN_PERCENT),
+            u32::from(ADAPTIVE_MAX_PERCENT),
+        ) as u8
+    };
+    if p <= 0.0 {
+        return ADAPTIVE_MIN_PERCENT;
+    }
+    let max_m = k * u32::from(ADAPTIVE_MAX_PERCENT) / 100 + 1;
+    for m in 0..=max_m {
+        if binomial_tail_above(k + m, m, p) <= TARGET_BLOCK_FAILURE {
+            return clamp((m * 100).div_ceil(k));
+        }
+    }
+    ADAPTIVE_MAX_PERCENT
+}
+
+/// P(X > m) for X ~ Binomial(n, p).
+fn binomial_tail_above(n: u32, m: u32, p: f64) -> f64 {
+    // Sum the pmf from 0 to m and take the complement; the pmf is built term by term.
+    let q = 1.0 - p;
+    let mut pmf = q.powi(n as i32);
+    let mut cdf = pmf;
+    for i in 0..m.min(n) {
+        pmf *= f64::from(n - i) / f64::from(i + 1) * p / q;
+        cdf += pmf;
+    }
+    (1.0 - cdf).max(0.0)
+}
+
+/// Adaptive FEC: the next percentage after a loss report, for blocks of about `k` data shards.
+/// Rises at once to what the loss needs, falls by at most one point a report.
+pub fn adapt_percent(current: u8, loss_ppm: u32, k: u16) -> u8 {
+    let target = percent_for_loss(loss_ppm, k);
+    if target >= current {
+        target
+    } else {
+        current.saturating_sub(1).max(target)
+    }
+}
+
 /// Recovery shards for a block of `k` data shards: `ceil(k * pct / 100)`, at least
 /// [`MIN_RECOVERY_SHARDS`] while FEC is on.
 pub fn recovery_shards(k: u16, percent: u8) -> u16 {
@@ -174,6 +229,31 @@ mod tests {
         assert_eq!(recovery_shards(100, 5), 5);
         assert_eq!(recovery_shards(101, 5), 6);
         assert_eq!(recovery_shards(1, 50), 2);
+    }
+
+    #[test]
+    fn adaptive_fec_covers_the_binomial_tail_rises_at_once_and_falls_slowly() {
+        assert_eq!(percent_for_loss(0, 50), ADAPTIVE_MIN_PERCENT);
+        // 10 % loss on 45-shard blocks: 12 recovery shards keep failures under 1e-3.
+        let p = percent_for_loss(100_000, 45);
+        let m = (u32::from(p) * 45).div_ceil(100);
+        assert!(binomial_tail_above(45 + m, m, 0.1) <= 1e-3, "{p}%");
+        assert!(
+            binomial_tail_above(45 + m - 2, m - 2, 0.1) > 1e-3,
+            "{p}% is not minimal"
+        );
+        assert_eq!(percent_for_loss(400_000, 45), ADAPTIVE_MAX_PERCENT);
+        assert_eq!(adapt_percent(10, 0, 45), 9);
+        assert_eq!(adapt_percent(5, 0, 45), 5);
+        assert_eq!(adapt_percent(10, 100_000, 45), p);
+        assert_eq!(adapt_percent(50, 0, 45), 49);
+    }
+
+    #[test]
+    fn binomial_tail_matches_a_hand_computed_case() {
+        // n = 3, p = 0.5: P(X > 1) = P(2) + P(3) = 3/8 + 1/8.
+        assert!((binomial_tail_above(3, 1, 0.5) - 0.5).abs() < 1e-12);
+        assert!(binomial_tail_above(10, 10, 0.3).abs() < 1e-12);
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct MediaReceiver {
     window: ReplayWindow,
     reassembler: Reassembler,
     counters: MediaCounters,
+    /// First packet number authenticated: with the window's largest, the span the sender sent.
+    first_packet_number: Option<u64>,
 }
 
 impl MediaReceiver {
@@ -37,6 +39,7 @@ impl MediaReceiver {
             window: ReplayWindow::new(ReplayWindow::DEFAULT_SIZE),
             reassembler: Reassembler::new(limits),
             counters: MediaCounters::default(),
+            first_packet_number: None,
         }
     }
 
@@ -80,6 +83,7 @@ impl MediaReceiver {
         debug_assert_eq!(plain_len + AEAD_TAG_LEN, sealed.len());
         self.window.accept(pn);
         self.counters.received += 1;
+        self.first_packet_number = Some(self.first_packet_number.map_or(pn, |f| f.min(pn)));
         let packet = &datagram[..CLEAR_PREFIX_LEN + plain_len];
         let Ok(header) = parse_shard_header(packet) else {
             return Outcome::Malformed;
@@ -122,7 +126,12 @@ impl MediaReceiver {
     /// Packet-level counters joined with the reassembler's frame-level ones.
     pub fn counters(&self) -> MediaCounters {
         let r = self.reassembler.counters();
+        let expected = match (self.first_packet_number, self.window.largest()) {
+            (Some(first), Some(largest)) => largest - first + 1,
+            _ => 0,
+        };
         MediaCounters {
+            expected,
             recovered: r.recovered,
             frames: r.frames,
             lost: r.lost,

@@ -5,6 +5,9 @@
 pub struct MediaCounters {
     /// Packets that authenticated and were handed to reassembly.
     pub received: u64,
+    /// Packet numbers spanned from the first to the largest authenticated one: what the sender
+    /// sent in that time, so `1 - received / expected` is the packet loss.
+    pub expected: u64,
     /// Data shards rebuilt from recovery shards.
     pub recovered: u64,
     /// Frames delivered whole.

@@ -95,8 +95,9 @@ pub mod keys {
 
 /// QUIC application close codes of punktfunk/1. One registry; values never reused.
 pub mod close {
-    /// Normal end by the host.
-    pub const HOST_SHUTDOWN: u32 = 0x00;
+    /// Normal end without a special meaning: the host shutting down, or a client's plain
+    /// disconnect (which lets its display linger, unlike [`CLIENT_QUIT`]).
+    pub const NO_ERROR: u32 = 0x00;
     /// Mode-conflict policy `reject`: another client holds the display.
     pub const BUSY: u32 = 0x42;
     /// The client quit deliberately: tear its display down at once, no linger.
@@ -210,6 +211,13 @@ pub mod control {
         pub const H264: u64 = 0x01;
         pub const HEVC: u64 = 0x02;
         pub const AV1: u64 = 0x04;
+    }
+
+    /// Feature bits (Hello: what the client can do; Welcome: what the session does).
+    pub mod feature {
+        /// The media stream carries synthetic access units (`punktfunk_core::synthetic`), not a
+        /// codec bitstream: check the bytes, do not decode. Virtual source without an encoder.
+        pub const SYNTHETIC_MEDIA: u64 = 1 << 0;
     }
 
     /// Bounds of values inside messages.

@@ -1,5 +1,6 @@
 //! `punktfunk-host`: the streaming host.
 
+mod native;
 mod serve;
 mod source;
 mod stream;
@@ -19,6 +20,9 @@ struct Cli {
 enum Command {
     /// Stream a source over the punktfunk/1 data plane and report what arrived.
     Serve(serve::ServeArgs),
+    /// Standalone native (punktfunk/1) listener, for testing and measurement.
+    #[command(name = "punktfunk1-host")]
+    Punktfunk1Host(native::NativeArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Punktfunk1Host(args) => native::run(args).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

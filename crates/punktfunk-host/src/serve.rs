@@ -118,7 +118,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<bool> {
 fn stream_virtual(
     args: &ServeArgs,
     fec: &FecParams,
-    streamer: &mut MediaStreamer,
+    streamer: &mut MediaStreamer<UdpSocket>,
 ) -> anyhow::Result<SendStats> {
     let mut source = VirtualSource::new(args.fps, args.bitrate_kbps, args.keyframe_interval);
     let interval = Duration::from_secs_f64(1.0 / f64::from(args.fps));

@@ -4,6 +4,33 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 
 use punktfunk_core::{FecParams, FrameInfo, MediaSecret, MediaSender, PacketBatch};
+use punktfunk_net::endpoint::MediaOut;
+
+/// Where sealed packets go: a plain UDP socket, or the native plane's shared socket.
+pub trait PacketSink {
+    fn send_packet(&self, packet: &[u8], to: SocketAddr) -> io::Result<()>;
+}
+
+impl PacketSink for UdpSocket {
+    fn send_packet(&self, packet: &[u8], to: SocketAddr) -> io::Result<()> {
+        loop {
+            match self.send_to(packet, to) {
+                Ok(_) => return Ok(()),
+                // The socket buffer is full for a moment; a pacer would spread the frame.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
+                // A receiver that went away answers with ICMP; nothing to do but keep sending.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl PacketSink for MediaOut {
+    fn send_packet(&self, packet: &[u8], to: SocketAddr) -> io::Result<()> {
+        self.send(packet, to)
+    }
+}
 
 /// Drops packets on purpose, to show FEC at work on a clean loopback (a tiny netem).
 pub struct LossModel {
@@ -40,8 +67,8 @@ pub struct SendStats {
     pub frame_bytes: u64,
 }
 
-pub struct MediaStreamer {
-    socket: UdpSocket,
+pub struct MediaStreamer<S: PacketSink> {
+    socket: S,
     peer: SocketAddr,
     sender: MediaSender,
     batch: PacketBatch,
@@ -49,8 +76,8 @@ pub struct MediaStreamer {
     pub stats: SendStats,
 }
 
-impl MediaStreamer {
-    pub fn new(socket: UdpSocket, peer: SocketAddr, secret: &MediaSecret, loss: LossModel) -> Self {
+impl<S: PacketSink> MediaStreamer<S> {
+    pub fn new(socket: S, peer: SocketAddr, secret: &MediaSecret, loss: LossModel) -> Self {
         Self {
             socket,
             peer,
@@ -72,25 +99,11 @@ impl MediaStreamer {
                 self.stats.dropped += 1;
                 continue;
             }
-            self.send_packet(packet)?;
+            self.socket.send_packet(packet, self.peer)?;
             self.stats.wire_bytes += packet.len() as u64;
         }
         self.stats.frames += 1;
         self.stats.frame_bytes += frame.len() as u64;
         Ok(())
-    }
-
-    fn send_packet(&self, packet: &[u8]) -> io::Result<()> {
-        loop {
-            match self.socket.send_to(packet, self.peer) {
-                Ok(_) => return Ok(()),
-                // The socket buffer is full for a moment: a real pacer would spread the frame;
-                // on loopback, yielding is enough.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
-                // A receiver that went away answers with ICMP; nothing to do but keep sending.
-                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Ok(()),
-                Err(e) => return Err(e),
-            }
-        }
     }
 }

@@ -1,35 +1,75 @@
 //! `punktfunk-probe`: the command-line client used by tests and operators.
+//!
+//! `punktfunk-probe --connect HOST:PORT` runs a punktfunk/1 session, checks every frame, and
+//! prints a one-line JSON summary as the last line of standard output.
 
-use std::net::UdpSocket;
+use std::net::{ToSocketAddrs, UdpSocket};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use clap::{Parser, Subcommand};
+use anyhow::{anyhow, Context};
+use clap::{Args, Parser, Subcommand};
 use punktfunk_client::media::MediaPump;
+use punktfunk_client::native::{ClientEvent, ClientOptions, NativeClient};
 use punktfunk_client::report::receive_synthetic;
-use punktfunk_core::{MediaSecret, ReassemblyLimits};
+use punktfunk_core::control::{Codec, Mode};
+use punktfunk_core::wire::control::feature;
+use punktfunk_core::{synthetic, MediaSecret, ReassemblyLimits};
+use punktfunk_net::identity::Identity;
 
 #[derive(Parser)]
 #[command(
     name = "punktfunk-probe",
     version,
-    about = "punktfunk command-line client"
+    about = "punktfunk command-line client",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    connect: ConnectArgs,
+}
+
+#[derive(Args)]
+struct ConnectArgs {
+    /// Host to stream from, HOST:PORT (the native port, 9777 by default).
+    #[arg(long, value_name = "HOST:PORT")]
+    connect: Option<String>,
+    /// Display mode to ask for.
+    #[arg(long, default_value = "1280x720@60")]
+    mode: Mode,
+    /// Codec to ask for (the others stay acceptable).
+    #[arg(long)]
+    codec: Option<Codec>,
+    /// Stream for this many seconds.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Drop this percentage of received media packets, to exercise FEC.
+    #[arg(long, default_value_t = 0.0)]
+    loss: f64,
+    /// Drop `--loss` only for the first this many seconds, then receive everything.
+    #[arg(long)]
+    loss_seconds: Option<f64>,
+    /// End with a deliberate quit (close 0x51) instead of a plain disconnect.
+    #[arg(long)]
+    quit: bool,
+    /// Bitrate to ask for, kbit/s (0: the host's choice).
+    #[arg(long, default_value_t = 0)]
+    bitrate_kbps: u32,
+    #[arg(long, default_value_t = 8000)]
+    idle_timeout_ms: u64,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Receive a media stream on a UDP port and check every frame of a synthetic source
+    /// Receive a bare media stream on a UDP port and check every frame of a synthetic source
     /// (`punktfunk-host serve --source virtual --send-to ADDR --secret HEX`).
     Listen {
         /// Address to receive on.
         #[arg(long, default_value = "127.0.0.1:0")]
         bind: String,
-        /// The 32-byte media secret as 64 hex digits (until the control plane derives it).
+        /// The 32-byte media secret as 64 hex digits.
         #[arg(long, env = "PUNKTFUNK_MEDIA_SECRET")]
         secret: String,
         /// Stop after this many seconds.
@@ -48,8 +88,24 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(Cli::parse()) {
-        Ok(code) => code,
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Listen {
+            bind,
+            secret,
+            seconds,
+            idle_ms,
+        }) => listen(&bind, &secret, seconds, idle_ms),
+        None => match cli.connect.connect.clone() {
+            Some(host) => connect(&host, &cli.connect),
+            None => Err(anyhow!(
+                "nothing to do: give --connect HOST:PORT to stream from a host, or `listen`"
+            )),
+        },
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("punktfunk-probe: {e:#}");
             ExitCode::FAILURE
@@ -57,29 +113,167 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Listen {
-            bind,
-            secret,
-            seconds,
-            idle_ms,
-        } => {
-            let secret = MediaSecret::from_hex(&secret)
-                .context("--secret: use the value `punktfunk-host serve` printed")?;
-            let socket =
-                UdpSocket::bind(&bind).with_context(|| format!("cannot bind UDP {bind}"))?;
-            let mut pump = MediaPump::new(socket, &secret, ReassemblyLimits::default());
-            // Scripts read the port from this line.
-            println!("listening {}", pump.local_addr()?);
-            let deadline = Instant::now() + Duration::from_secs_f64(seconds);
-            let report = receive_synthetic(&mut pump, deadline, Duration::from_millis(idle_ms))?;
-            println!("received {report}");
-            Ok(if report.corrupt > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+fn listen(bind: &str, secret: &str, seconds: f64, idle_ms: u64) -> anyhow::Result<bool> {
+    let secret = MediaSecret::from_hex(secret)
+        .context("--secret: use the value `punktfunk-host serve` printed")?;
+    let socket = UdpSocket::bind(bind).with_context(|| format!("cannot bind UDP {bind}"))?;
+    let mut pump = MediaPump::new(socket, &secret, ReassemblyLimits::default());
+    // Scripts read the port from this line.
+    println!("listening {}", pump.local_addr()?);
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let report = receive_synthetic(&mut pump, deadline, Duration::from_millis(idle_ms))?;
+    println!("received {report}");
+    Ok(report.corrupt == 0)
+}
+
+/// What a session saw, summarised at the end.
+#[derive(Default)]
+struct Tally {
+    decoded: u64,
+    corrupt: u64,
+    lost: u64,
+    out_of_order: u64,
+    last_index: Option<u32>,
+    first_at: Option<Instant>,
+    last_at: Option<Instant>,
+    latencies_us: Vec<u64>,
+    /// A frame was lost since the last keyframe: a decoder would show corruption until the next.
+    chain_broken: bool,
+    /// When `--loss-seconds` ended the simulated loss.
+    loss_ended: Option<Instant>,
+    /// From the end of the loss to the first clean picture.
+    recovery: Option<Duration>,
+}
+
+impl Tally {
+    fn percentile_ms(&mut self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        self.latencies_us.sort_unstable();
+        let i = ((self.latencies_us.len() - 1) as f64 * p).round() as usize;
+        self.latencies_us[i] as f64 / 1000.0
+    }
+
+    fn fps(&self) -> f64 {
+        match (self.first_at, self.last_at) {
+            (Some(a), Some(b)) if b > a && self.decoded > 1 => {
+                (self.decoded - 1) as f64 / (b - a).as_secs_f64()
+            }
+            _ => 0.0,
         }
     }
+}
+
+fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
+    let addr = host
+        .to_socket_addrs()
+        .with_context(|| format!("--connect {host}: not HOST:PORT or cannot resolve"))?
+        .next()
+        .ok_or_else(|| anyhow!("--connect {host}: no address"))?;
+    // A persistent client identity arrives with pairing; until then each run makes one.
+    let identity = Identity::generate("punktfunk-probe")?;
+    let options = ClientOptions {
+        mode: args.mode,
+        preferred_codec: args.codec,
+        bitrate_kbps: args.bitrate_kbps,
+        device_name: "punktfunk-probe".into(),
+        idle_timeout: Duration::from_millis(args.idle_timeout_ms),
+        simulate_loss_percent: args.loss,
+        ..ClientOptions::default()
+    };
+    let client = NativeClient::connect(addr, &identity, options)?;
+    let welcome = client.welcome().clone();
+    eprintln!(
+        "connected to {addr}: host {} mode {} codec {}",
+        client.host_fingerprint(),
+        welcome.mode,
+        welcome.codec.name()
+    );
+    let synthetic_media = welcome.features & feature::SYNTHETIC_MEDIA != 0;
+    let start = Instant::now();
+    let end = start + Duration::from_secs_f64(args.seconds);
+    let mut loss_on = args.loss > 0.0;
+    let mut tally = Tally::default();
+    while Instant::now() < end {
+        if loss_on
+            && args
+                .loss_seconds
+                .is_some_and(|s| start.elapsed().as_secs_f64() >= s)
+        {
+            client.set_simulated_loss(0.0);
+            loss_on = false;
+            tally.loss_ended = Some(Instant::now());
+        }
+        let Some(event) = client.next_event(Duration::from_millis(50)) else {
+            if client.closed().is_some() {
+                break;
+            }
+            continue;
+        };
+        match event {
+            ClientEvent::Frame { frame, latency } => {
+                let intact = !synthetic_media || synthetic::verify(frame.index, &frame.data);
+                if intact {
+                    tally.decoded += 1;
+                } else {
+                    tally.corrupt += 1;
+                }
+                if frame.keyframe {
+                    tally.chain_broken = false;
+                }
+                if let (Some(ended), None, false) =
+                    (tally.loss_ended, tally.recovery, tally.chain_broken)
+                {
+                    tally.recovery = Some(ended.elapsed());
+                }
+                if tally.last_index.is_some_and(|last| frame.index <= last) {
+                    tally.out_of_order += 1;
+                }
+                tally.last_index = Some(frame.index);
+                let now = Instant::now();
+                tally.first_at.get_or_insert(now);
+                tally.last_at = Some(now);
+                if let Some(l) = latency {
+                    tally.latencies_us.push(l.as_micros() as u64);
+                }
+            }
+            ClientEvent::Lost { count, .. } => {
+                tally.lost += u64::from(count);
+                tally.chain_broken = true;
+            }
+        }
+    }
+    let closed = client.closed();
+    let stats = client.stats();
+    let counters = *stats.counters.lock().expect("stats lock");
+    let keyframes_requested = stats
+        .keyframes_requested
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let summary = serde_json::json!({
+        "host_fingerprint": client.host_fingerprint().to_string(),
+        "mode": welcome.mode.to_string(),
+        "codec": welcome.codec.name(),
+        "synthetic_media": synthetic_media,
+        "frames_decoded": tally.decoded,
+        "frames_corrupt": tally.corrupt,
+        "frames_lost": tally.lost,
+        "frames_out_of_order": tally.out_of_order,
+        "shards_recovered": counters.recovered,
+        "packets_received": counters.received,
+        "keyframes_requested": keyframes_requested,
+        "fps": (tally.fps() * 10.0).round() / 10.0,
+        "latency_ms_p50": tally.percentile_ms(0.50),
+        "latency_ms_p95": tally.percentile_ms(0.95),
+        "latency_ms_p99": tally.percentile_ms(0.99),
+        "recovery_ms_after_loss": tally.recovery.map(|d| d.as_secs_f64() * 1000.0),
+        "closed_by_host": closed,
+    });
+    if args.quit {
+        client.disconnect_quit();
+    } else {
+        client.disconnect();
+    }
+    println!("{summary}");
+    Ok(tally.corrupt == 0 && closed.is_none())
 }

@@ -13,27 +13,48 @@ pub struct VirtualSource {
     bytes_per_frame: usize,
     keyframe_interval: u32,
     next_index: u32,
+    keyframe_requested: bool,
     /// Drives the ±20 % size jitter of P-frames.
     jitter: u64,
 }
 
 impl VirtualSource {
     pub fn new(fps: u32, bitrate_kbps: u32, keyframe_interval: u32) -> Self {
-        let bytes_per_frame = (u64::from(bitrate_kbps) * 1000 / 8 / u64::from(fps.max(1))) as usize;
         Self {
             fps: fps.max(1),
-            bytes_per_frame: bytes_per_frame.max(64),
+            bytes_per_frame: Self::frame_budget(fps, bitrate_kbps),
             keyframe_interval: keyframe_interval.max(1),
             next_index: 0,
+            keyframe_requested: false,
             jitter: 0x2545_F491_4F6C_DD1D,
         }
     }
 
-    /// The next access unit and what the sender needs to know about it.
+    pub fn set_bitrate_kbps(&mut self, kbps: u32) {
+        self.bytes_per_frame = Self::frame_budget(self.fps, kbps);
+    }
+
+    fn frame_budget(fps: u32, kbps: u32) -> usize {
+        ((u64::from(kbps) * 1000 / 8 / u64::from(fps.max(1))) as usize).max(64)
+    }
+
+    /// Makes the next frame a keyframe (the client asked for one).
+    pub fn request_keyframe(&mut self) {
+        self.keyframe_requested = true;
+    }
+
+    /// The next access unit, time-stamped by its frame index at the frame rate.
     pub fn next_frame(&mut self) -> (FrameInfo, Vec<u8>) {
+        let pts_us = u64::from(self.next_index) * 1_000_000 / u64::from(self.fps);
+        self.next_frame_at(pts_us)
+    }
+
+    /// The next access unit, captured at `pts_us` (µs from the session's clock origin).
+    pub fn next_frame_at(&mut self, pts_us: u64) -> (FrameInfo, Vec<u8>) {
         let index = self.next_index;
         self.next_index = self.next_index.wrapping_add(1);
-        let keyframe = index % self.keyframe_interval == 0;
+        let keyframe = index % self.keyframe_interval == 0 || self.keyframe_requested;
+        self.keyframe_requested = false;
         let len = if keyframe {
             self.bytes_per_frame * KEYFRAME_SCALE
         } else {
@@ -45,7 +66,7 @@ impl VirtualSource {
         };
         let info = FrameInfo {
             frame_index: index,
-            pts_us: u64::from(index) * 1_000_000 / u64::from(self.fps),
+            pts_us,
             epoch: 0,
             keyframe,
         };
@@ -69,5 +90,8 @@ mod tests {
             assert!(synthetic::verify(info.frame_index, data));
         }
         assert_eq!(frames[59].0.pts_us, 59 * 1_000_000 / 60);
+        src.request_keyframe();
+        assert!(src.next_frame().0.keyframe);
+        assert!(!src.next_frame().0.keyframe);
     }
 }

@@ -1,0 +1,418 @@
+//! `NativeClient`: a punktfunk/1 session from the client side.
+//!
+//! Connect (QUIC, our certificate as identity), say Hello, take the Welcome, derive the media
+//! secrets from the TLS exporter, and receive media on the same UDP socket on a native thread.
+//! The application pulls [`ClientEvent`]s; a lost frame makes it ask for a keyframe, again every
+//! 100 ms until one arrives; loss reports go back every 750 ms and drive the host's adaptive FEC.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, bail, Context};
+use punktfunk_core::control::{Codec, Feedback, Hello, Message, Mode, Welcome};
+use punktfunk_core::wire::close;
+use punktfunk_core::wire::control::codec as codec_bit;
+use punktfunk_core::{Event, Frame, MediaCounters, MediaReceiver, ReassemblyLimits};
+use punktfunk_net::control_io::{self, ControlReader};
+use punktfunk_net::demux::MediaDatagram;
+use punktfunk_net::endpoint::bind;
+use punktfunk_net::identity::{Fingerprint, Identity};
+use punktfunk_net::tls::{client_config, peer_fingerprint, DEFAULT_IDLE_TIMEOUT};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+/// At most one keyframe request per this interval.
+const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(100);
+/// Loss reports go out this often.
+const FEEDBACK_WINDOW: Duration = Duration::from_millis(750);
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Events buffered for the application before they are dropped (and counted).
+const EVENT_QUEUE: usize = 1024;
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub mode: Mode,
+    pub codec_mask: u64,
+    pub preferred_codec: Option<Codec>,
+    /// 0 lets the host choose.
+    pub bitrate_kbps: u32,
+    pub device_name: String,
+    pub idle_timeout: Duration,
+    /// Drop this share of received media packets on purpose (to exercise FEC), percent.
+    pub simulate_loss_percent: f64,
+    pub limits: ReassemblyLimits,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            mode: Mode::new(1280, 720, 60),
+            codec_mask: codec_bit::H264 | codec_bit::HEVC | codec_bit::AV1,
+            preferred_codec: None,
+            bitrate_kbps: 0,
+            device_name: "punktfunk-client".into(),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            simulate_loss_percent: 0.0,
+            limits: ReassemblyLimits::default(),
+        }
+    }
+}
+
+/// What the media thread hands the application.
+#[derive(Debug)]
+pub enum ClientEvent {
+    /// A whole access unit and how long it took from capture on the host to arrival here.
+    Frame {
+        frame: Frame,
+        latency: Option<Duration>,
+    },
+    Lost {
+        first: u32,
+        count: u32,
+    },
+}
+
+/// Counters shared between the media thread and the application.
+#[derive(Debug, Default)]
+pub struct ClientStats {
+    pub keyframes_requested: AtomicU64,
+    pub events_dropped: AtomicU64,
+    pub packets_dropped_on_purpose: AtomicU64,
+    /// Share of received media packets to drop on purpose, per mille.
+    pub loss_per_mille: AtomicU64,
+    pub counters: Mutex<MediaCounters>,
+}
+
+pub struct NativeClient {
+    runtime: tokio::runtime::Runtime,
+    endpoint: quinn::Endpoint,
+    conn: quinn::Connection,
+    welcome: Welcome,
+    host_fingerprint: Fingerprint,
+    commands: UnboundedSender<Message>,
+    events: Receiver<ClientEvent>,
+    stop: Arc<AtomicBool>,
+    media: Option<JoinHandle<()>>,
+    stats: Arc<ClientStats>,
+}
+
+impl NativeClient {
+    /// Connects and completes the handshake; media starts flowing when this returns.
+    pub fn connect(
+        host: SocketAddr,
+        identity: &Identity,
+        options: ClientOptions,
+    ) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .thread_name("punktfunk-client")
+            .build()?;
+        let local: SocketAddr = if host.is_ipv4() {
+            "0.0.0.0:0".parse()?
+        } else {
+            "[::]:0".parse()?
+        };
+        let shared = runtime.block_on(async { bind(local, None) })?;
+        let config = client_config(identity, options.idle_timeout)?;
+        let endpoint = shared.endpoint.clone();
+        let (conn, send, reader, welcome) = runtime.block_on(async {
+            let conn = endpoint
+                .connect_with(config, host, "punktfunk")?
+                .await
+                .with_context(|| format!("cannot reach a punktfunk host at {host}"))?;
+            let (mut send, recv) = conn.open_bi().await?;
+            let hello = Hello {
+                resume_id: None,
+                mode: options.mode,
+                codec_mask: options.codec_mask,
+                preferred_codec: options.preferred_codec,
+                bitrate_kbps: options.bitrate_kbps,
+                audio_channels: 2,
+                device_name: options.device_name.clone(),
+                features: 0,
+                max_shard_bytes: None,
+            };
+            control_io::send(&mut send, &Message::Hello(hello)).await?;
+            let mut reader = ControlReader::new(recv);
+            let welcome = match tokio::time::timeout(HANDSHAKE_TIMEOUT, reader.next()).await {
+                Ok(Ok(Some(Message::Welcome(w)))) => w,
+                Ok(Ok(other)) => bail!("host answered {other:?} instead of Welcome"),
+                Ok(Err(e)) => {
+                    let why = conn
+                        .close_reason()
+                        .map_or_else(|| e.to_string(), |r| describe_close(&r));
+                    bail!("host refused the session: {why}")
+                }
+                Err(_) => bail!("no Welcome within {HANDSHAKE_TIMEOUT:?}"),
+            };
+            anyhow::Ok((conn, send, reader, welcome))
+        })?;
+        let host_fingerprint =
+            peer_fingerprint(&conn).ok_or_else(|| anyhow!("host presented no certificate"))?;
+        let secrets = control_io::session_media_secrets(&conn, &welcome.session_id)?;
+
+        let (commands, command_rx) = unbounded_channel();
+        runtime.spawn(control_task(send, reader, command_rx));
+        let (event_tx, events) = sync_channel(EVENT_QUEUE);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(ClientStats::default());
+        stats.loss_per_mille.store(
+            (options.simulate_loss_percent.clamp(0.0, 100.0) * 10.0) as u64,
+            Ordering::Relaxed,
+        );
+        let media = MediaThread {
+            media_in: shared.media_in,
+            host,
+            receiver: MediaReceiver::new(&secrets.host_to_client, options.limits),
+            events: event_tx,
+            commands: commands.clone(),
+            stop: stop.clone(),
+            stats: stats.clone(),
+            clock_origin_unix_ns: welcome.clock_origin_unix_ns,
+        };
+        let media = std::thread::Builder::new()
+            .name("client-media".into())
+            .spawn(move || media.run())?;
+        commands
+            .send(Message::Ready)
+            .map_err(|_| anyhow!("control task ended before Ready"))?;
+        Ok(Self {
+            runtime,
+            endpoint: shared.endpoint,
+            conn,
+            welcome,
+            host_fingerprint,
+            commands,
+            events,
+            stop,
+            media: Some(media),
+            stats,
+        })
+    }
+
+    pub fn welcome(&self) -> &Welcome {
+        &self.welcome
+    }
+
+    pub fn host_fingerprint(&self) -> Fingerprint {
+        self.host_fingerprint
+    }
+
+    pub fn stats(&self) -> &ClientStats {
+        &self.stats
+    }
+
+    /// The next frame or loss, waiting at most `timeout`.
+    pub fn next_event(&self, timeout: Duration) -> Option<ClientEvent> {
+        self.events.recv_timeout(timeout).ok()
+    }
+
+    /// Why the connection ended, if it did.
+    pub fn closed(&self) -> Option<String> {
+        self.conn.close_reason().map(|r| describe_close(&r))
+    }
+
+    /// Changes the share of received media packets dropped on purpose.
+    pub fn set_simulated_loss(&self, percent: f64) {
+        self.stats
+            .loss_per_mille
+            .store((percent.clamp(0.0, 100.0) * 10.0) as u64, Ordering::Relaxed);
+    }
+
+    pub fn request_keyframe(&self) {
+        let _ = self.commands.send(Message::KeyframeRequest);
+    }
+
+    pub fn send(&self, message: Message) {
+        let _ = self.commands.send(message);
+    }
+
+    /// Ends the session deliberately (close code 0x51): the host tears the display down at once.
+    pub fn disconnect_quit(self) {
+        self.close(close::CLIENT_QUIT, b"client quit");
+    }
+
+    /// Ends the connection without quitting: the host keeps the display for a while.
+    pub fn disconnect(self) {
+        self.close(close::NO_ERROR, b"disconnect");
+    }
+
+    fn close(mut self, code: u32, reason: &[u8]) {
+        self.conn.close(code.into(), reason);
+        let endpoint = self.endpoint.clone();
+        self.runtime.block_on(async {
+            let _ = tokio::time::timeout(Duration::from_secs(1), endpoint.wait_idle()).await;
+        });
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(media) = self.media.take() {
+            let _ = media.join();
+        }
+    }
+}
+
+impl Drop for NativeClient {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Sends queued control messages and logs what the host says.
+async fn control_task(
+    mut send: quinn::SendStream,
+    mut reader: ControlReader,
+    mut commands: tokio::sync::mpsc::UnboundedReceiver<Message>,
+) {
+    loop {
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(m) => if control_io::send(&mut send, &m).await.is_err() { return },
+                None => return,
+            },
+            incoming = reader.next() => match incoming {
+                Ok(Some(m)) => tracing::debug!(?m, "host says"),
+                Ok(None) | Err(_) => return,
+            },
+        }
+    }
+}
+
+struct MediaThread {
+    media_in: Receiver<MediaDatagram>,
+    host: SocketAddr,
+    receiver: MediaReceiver,
+    events: SyncSender<ClientEvent>,
+    commands: UnboundedSender<Message>,
+    stop: Arc<AtomicBool>,
+    stats: Arc<ClientStats>,
+    clock_origin_unix_ns: u64,
+}
+
+impl MediaThread {
+    fn run(mut self) {
+        let mut last_keyframe_request: Option<Instant> = None;
+        let mut awaiting_keyframe = false;
+        let mut window = (Instant::now(), 1u64, MediaCounters::default());
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        while !self.stop.load(Ordering::Relaxed) {
+            let wait = self
+                .receiver
+                .poll_timeout()
+                .map_or(Duration::from_millis(50), |t| {
+                    t.saturating_duration_since(Instant::now())
+                })
+                .clamp(Duration::from_millis(1), Duration::from_millis(50));
+            match self.media_in.recv_timeout(wait) {
+                Ok(mut d) if d.from == self.host => {
+                    let loss = self.stats.loss_per_mille.load(Ordering::Relaxed);
+                    if loss > 0 {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        if rng % 1000 < loss {
+                            self.stats
+                                .packets_dropped_on_purpose
+                                .fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                    }
+                    self.receiver.handle_datagram(&mut d.bytes, Instant::now());
+                }
+                Ok(_) => {} // media from an address that is not our host
+                Err(RecvTimeoutError::Timeout) => self.receiver.handle_timeout(Instant::now()),
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            while let Some(event) = self.receiver.poll_event() {
+                let event = match event {
+                    Event::Frame(frame) => {
+                        if frame.keyframe {
+                            awaiting_keyframe = false;
+                        }
+                        let latency = self.latency_of(frame.pts_us);
+                        ClientEvent::Frame { frame, latency }
+                    }
+                    Event::Lost { first, count } => {
+                        awaiting_keyframe = true;
+                        ClientEvent::Lost { first, count }
+                    }
+                };
+                if self.events.try_send(event).is_err() {
+                    self.stats.events_dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            // After a loss the picture stays broken until a keyframe: keep asking, at most
+            // once per interval, until one arrives (a request or its answer may be lost too).
+            let due =
+                last_keyframe_request.is_none_or(|t| t.elapsed() >= KEYFRAME_REQUEST_INTERVAL);
+            if awaiting_keyframe && due {
+                last_keyframe_request = Some(Instant::now());
+                self.stats
+                    .keyframes_requested
+                    .fetch_add(1, Ordering::Relaxed);
+                let _ = self.commands.send(Message::KeyframeRequest);
+            }
+            let counters = self.receiver.counters();
+            *self.stats.counters.lock().expect("stats lock") = counters;
+            if window.0.elapsed() >= FEEDBACK_WINDOW {
+                let _ = self
+                    .commands
+                    .send(Message::Feedback(feedback(window.1, &window.2, &counters)));
+                window = (Instant::now(), window.1 + 1, counters);
+            }
+        }
+    }
+
+    fn latency_of(&self, pts_us: u64) -> Option<Duration> {
+        let captured = self
+            .clock_origin_unix_ns
+            .checked_add(pts_us.checked_mul(1000)?)?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .ok()?
+            .as_nanos() as u64;
+        now.checked_sub(captured).map(Duration::from_nanos)
+    }
+}
+
+/// The loss report of one window: packets that never arrived, from the packet-number span.
+fn feedback(window: u64, before: &MediaCounters, now: &MediaCounters) -> Feedback {
+    let received = now.received.saturating_sub(before.received);
+    let expected = now.expected.saturating_sub(before.expected);
+    let missing = expected.saturating_sub(received);
+    let loss_ppm = (missing * 1_000_000)
+        .checked_div(expected)
+        .unwrap_or(0)
+        .min(1_000_000) as u32;
+    Feedback {
+        window,
+        loss_ppm,
+        packets_received: now.received,
+        frames_lost: now.lost.saturating_sub(before.lost),
+    }
+}
+
+/// A close reason in words, naming the registry's codes.
+pub fn describe_close(reason: &quinn::ConnectionError) -> String {
+    match reason {
+        quinn::ConnectionError::ApplicationClosed(c) => {
+            let code = c.error_code.into_inner();
+            let name = match u32::try_from(code).unwrap_or(u32::MAX) {
+                close::NO_ERROR => "closed",
+                close::CLIENT_QUIT => "client quit",
+                close::TOO_MANY_SESSIONS => "too many sessions",
+                close::PROTOCOL_VIOLATION => "protocol violation",
+                close::SETUP_FAILED => "setup failed",
+                close::NOT_PAIRED => "not paired",
+                _ => "closed",
+            };
+            format!(
+                "{name} (code {code:#x}): {}",
+                String::from_utf8_lossy(&c.reason)
+            )
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,120 @@
+//! The native plane: punktfunk/1 over QUIC, media on the same UDP port.
+//!
+//! One tokio runtime runs the control plane (accept, handshake, control messages); each session's
+//! per-frame path (source → packetize/FEC/seal → send) runs on a native thread of its own.
+
+mod media;
+mod session;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use punktfunk_core::wire::ports;
+use punktfunk_net::endpoint::{bind, MediaOut};
+use punktfunk_net::identity::Identity;
+use punktfunk_net::tls::{idle_and_keep_alive, server_config};
+
+use crate::source::SourceKind;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct NativeArgs {
+    /// UDP port of the native plane (QUIC and media).
+    #[arg(long, default_value_t = ports::NATIVE_UDP, env = "PUNKTFUNK_NATIVE_PORT")]
+    pub native_port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0", env = "PUNKTFUNK_NATIVE_BIND")]
+    pub native_bind: std::net::IpAddr,
+    /// Where frames come from.
+    #[arg(long, value_enum, default_value = "virtual")]
+    pub source: SourceKind,
+    /// Most sessions at once; a client beyond is refused (close code 0x6D).
+    #[arg(long, default_value_t = 4)]
+    pub max_sessions: usize,
+    /// Stop listening after this many seconds (default: run until killed).
+    #[arg(long)]
+    pub seconds: Option<f64>,
+    /// A client silent this long is dropped (≥ 1000; keep-alives go out at a third of it).
+    #[arg(long, default_value_t = 8000, env = "PUNKTFUNK_IDLE_TIMEOUT_MS")]
+    pub idle_timeout_ms: u64,
+    /// Starting FEC percentage (client loss reports move it within 5–50).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub fec_percent: u8,
+    /// Bitrate when the client leaves it to the host, kbit/s.
+    #[arg(long, default_value_t = 20_000)]
+    pub default_bitrate_kbps: u32,
+}
+
+/// What every session of the listener shares.
+pub struct Plane {
+    pub args: NativeArgs,
+    pub media_out: MediaOut,
+    pub active: AtomicUsize,
+}
+
+/// Runs the native listener until `--seconds` pass (or forever).
+pub fn run(args: NativeArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("punktfunk-control")
+        .build()?;
+    runtime.block_on(listen(args))
+}
+
+async fn listen(args: NativeArgs) -> anyhow::Result<()> {
+    let idle = Duration::from_millis(args.idle_timeout_ms);
+    let (idle, keep_alive) = idle_and_keep_alive(idle);
+    // The persistent identity arrives with pairing; until then each run makes a fresh one.
+    let identity = Identity::generate("punktfunk-host")?;
+    let addr = SocketAddr::new(args.native_bind, args.native_port);
+    let shared = bind(addr, Some(server_config(&identity, idle)?))
+        .with_context(|| format!("cannot listen on UDP {addr} (--native-port)"))?;
+    let local = shared.endpoint.local_addr()?;
+    // Scripts and tests read the port from this line.
+    println!("listening {local} fingerprint {}", identity.fingerprint());
+    tracing::info!(%local, idle_ms = idle.as_millis() as u64, keep_alive_ms = keep_alive.as_millis() as u64,
+        max_sessions = args.max_sessions, source = ?args.source, "native plane up");
+
+    // Nothing is received on the media path yet (the microphone comes later): drain it.
+    let media_in = shared.media_in;
+    std::thread::Builder::new()
+        .name("media-in".into())
+        .spawn(move || while media_in.recv().is_ok() {})?;
+
+    let plane = Arc::new(Plane {
+        args: args.clone(),
+        media_out: shared.media_out,
+        active: AtomicUsize::new(0),
+    });
+    let endpoint = shared.endpoint;
+    let accept = async {
+        while let Some(incoming) = endpoint.accept().await {
+            let plane = plane.clone();
+            tokio::spawn(async move {
+                match incoming.await {
+                    Ok(conn) => session::run(plane, conn).await,
+                    Err(e) => tracing::info!("handshake failed: {e}"),
+                }
+            });
+        }
+    };
+    match args.seconds {
+        Some(s) => {
+            let _ = tokio::time::timeout(Duration::from_secs_f64(s), accept).await;
+        }
+        None => accept.await,
+    }
+    endpoint.close(
+        punktfunk_core::wire::close::NO_ERROR.into(),
+        b"host shutting down",
+    );
+    endpoint.wait_idle().await;
+    tracing::info!(
+        sessions_left = plane.active.load(Ordering::Relaxed),
+        "native plane down"
+    );
+    Ok(())
+}

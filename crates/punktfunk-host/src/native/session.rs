@@ -1,0 +1,249 @@
+//! One native session: admission, Hello → Welcome → Ready, the control loop, teardown.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use punktfunk_core::control::{Codec, Hello, Message, Welcome};
+use punktfunk_core::fec::adapt_percent;
+use punktfunk_core::wire::close;
+use punktfunk_core::wire::control::feature;
+use punktfunk_core::wire::media::DEFAULT_SHARD_BYTES;
+use punktfunk_net::control_io::{self, ControlIoError, ControlReader};
+use punktfunk_net::tls::peer_fingerprint;
+use ring::rand::{SecureRandom, SystemRandom};
+use tracing::Instrument;
+
+use super::media::{self, MediaPlan, SessionControl};
+use super::Plane;
+
+/// How long a client has to open its control stream and say Hello, or answer the Welcome.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A reason to close the connection, with the code from the registry.
+#[derive(Debug)]
+struct Refusal {
+    code: u32,
+    reason: String,
+}
+
+impl Refusal {
+    fn new(code: u32, reason: impl Into<String>) -> Self {
+        Self {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<ControlIoError> for Refusal {
+    fn from(e: ControlIoError) -> Self {
+        Refusal::new(close::PROTOCOL_VIOLATION, e.to_string())
+    }
+}
+
+/// Counts the session as active for as long as it lives.
+struct Admission(Arc<Plane>);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pub async fn run(plane: Arc<Plane>, conn: quinn::Connection) {
+    let fingerprint = peer_fingerprint(&conn)
+        .map(|f| f.to_string())
+        .unwrap_or_default();
+    let span = tracing::info_span!("session", client = %&fingerprint[..fingerprint.len().min(16)],
+        remote = %conn.remote_address());
+    async move {
+        // Pairing arrives later; until then every client is let in, but named in the log.
+        tracing::info!(%fingerprint, "client connected");
+        let before = plane.active.fetch_add(1, Ordering::SeqCst);
+        let _admission = Admission(plane.clone());
+        if before >= plane.args.max_sessions {
+            tracing::info!(max = plane.args.max_sessions, "refused: host is full");
+            conn.close(
+                close::TOO_MANY_SESSIONS.into(),
+                b"the host runs its maximum number of sessions (--max-sessions)",
+            );
+            return;
+        }
+        if let Err(refusal) = serve(&plane, &conn).await {
+            tracing::info!(code = refusal.code, reason = %refusal.reason, "closing");
+            conn.close(refusal.code.into(), refusal.reason.as_bytes());
+        }
+        match conn.closed().await {
+            quinn::ConnectionError::ApplicationClosed(c)
+                if c.error_code == close::CLIENT_QUIT.into() =>
+            {
+                tracing::info!("client quit")
+            }
+            quinn::ConnectionError::TimedOut => tracing::info!("client went silent: idle timeout"),
+            reason => tracing::info!(%reason, "session ended"),
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn serve(plane: &Plane, conn: &quinn::Connection) -> Result<(), Refusal> {
+    let (mut send, recv) = tokio::time::timeout(HANDSHAKE_TIMEOUT, conn.accept_bi())
+        .await
+        .map_err(|_| Refusal::new(close::PROTOCOL_VIOLATION, "no control stream in time"))?
+        .map_err(|e| Refusal::new(close::PROTOCOL_VIOLATION, e.to_string()))?;
+    let mut control = ControlReader::new(recv);
+    let hello = match tokio::time::timeout(HANDSHAKE_TIMEOUT, control.next()).await {
+        Ok(Ok(Some(Message::Hello(hello)))) => hello,
+        Ok(Ok(_)) => return Err(Refusal::new(close::PROTOCOL_VIOLATION, "expected Hello")),
+        Ok(Err(e)) => return Err(e.into()),
+        Err(_) => return Err(Refusal::new(close::PROTOCOL_VIOLATION, "no Hello in time")),
+    };
+    // Media timestamps count from here; the Welcome tells the client the same moment in
+    // wall-clock time, so it can measure capture-to-arrival latency.
+    let clock_origin = Instant::now();
+    let welcome = negotiate(plane, &hello)?;
+    let secrets = control_io::session_media_secrets(conn, &welcome.session_id)
+        .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?;
+    tracing::info!(mode = %welcome.mode, codec = welcome.codec.name(), kbps = welcome.bitrate_kbps,
+        device = %hello.device_name, "welcome");
+    control_io::send(&mut send, &Message::Welcome(welcome.clone())).await?;
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, control.next()).await {
+        Ok(Ok(Some(Message::Ready))) => {}
+        Ok(Ok(_)) => return Err(Refusal::new(close::PROTOCOL_VIOLATION, "expected Ready")),
+        Ok(Err(e)) => return Err(e.into()),
+        Err(_) => return Err(Refusal::new(close::PROTOCOL_VIOLATION, "no Ready in time")),
+    }
+
+    let steering = Arc::new(SessionControl::default());
+    steering
+        .fec_percent
+        .store(welcome.fec_percent, Ordering::Relaxed);
+    steering
+        .bitrate_kbps
+        .store(welcome.bitrate_kbps, Ordering::Relaxed);
+    let plan = MediaPlan {
+        peer: conn.remote_address(),
+        secret: secrets.host_to_client,
+        mode: welcome.mode,
+        shard_bytes: usize::from(welcome.shard_bytes),
+        clock_origin,
+    };
+    let media = media::spawn(plane.media_out.clone(), plan, steering.clone())
+        .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?;
+
+    let outcome = control_loop(&mut control, &mut send, &steering).await;
+    steering.stop.store(true, Ordering::Relaxed);
+    let stats = tokio::task::spawn_blocking(move || media.join())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    tracing::info!(
+        frames = stats.frames,
+        packets = stats.packets,
+        keyframes_on_request = steering.keyframes_sent_on_request.load(Ordering::Relaxed),
+        "stream stopped"
+    );
+    outcome
+}
+
+/// Reads control messages until the connection ends.
+async fn control_loop(
+    control: &mut ControlReader,
+    send: &mut quinn::SendStream,
+    steering: &SessionControl,
+) -> Result<(), Refusal> {
+    loop {
+        let message = match control.next().await {
+            Ok(Some(m)) => m,
+            Ok(None) => return Ok(()),
+            // The connection went away (quit, timeout): not a protocol error.
+            Err(ControlIoError::Read(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        match message {
+            Message::KeyframeRequest | Message::RfiRequest { .. } => {
+                // Reference-frame invalidation needs an encoder that can re-reference; a
+                // keyframe is the answer that always works.
+                steering.keyframe.store(true, Ordering::Relaxed);
+            }
+            Message::Feedback(f) => {
+                let current = steering.fec_percent.load(Ordering::Relaxed);
+                let k = steering.typical_block_shards.load(Ordering::Relaxed);
+                let next = adapt_percent(current, f.loss_ppm, k);
+                if next != current {
+                    tracing::debug!(loss_ppm = f.loss_ppm, from = current, to = next, "FEC");
+                    steering.fec_percent.store(next, Ordering::Relaxed);
+                }
+            }
+            Message::SetBitrate { kbps } => {
+                let kbps = kbps.clamp(500, 500_000);
+                steering.bitrate_kbps.store(kbps, Ordering::Relaxed);
+                control_io::send(send, &Message::BitrateChanged { kbps }).await?;
+            }
+            Message::ClockProbe { t1_ns } => {
+                let now = unix_ns();
+                control_io::send(
+                    send,
+                    &Message::ClockEcho {
+                        t1_ns,
+                        t2_ns: now,
+                        t3_ns: unix_ns(),
+                    },
+                )
+                .await?;
+            }
+            Message::Unknown { kind } => tracing::debug!(kind, "unknown control message skipped"),
+            other => tracing::debug!(?other, "control message ignored in this state"),
+        }
+    }
+}
+
+fn negotiate(plane: &Plane, hello: &Hello) -> Result<Welcome, Refusal> {
+    // The virtual source sends synthetic access units under any codec's name; with an encoder,
+    // the mask is intersected with what the host can encode.
+    let codec = hello
+        .preferred_codec
+        .filter(|c| hello.codec_mask & c.bit() != 0)
+        .or_else(|| {
+            [Codec::Hevc, Codec::Av1, Codec::H264]
+                .into_iter()
+                .find(|c| hello.codec_mask & c.bit() != 0)
+        })
+        .ok_or_else(|| Refusal::new(close::SETUP_FAILED, "no codec in common"))?;
+    let shard = hello.max_shard_bytes.map_or(DEFAULT_SHARD_BYTES, |m| {
+        usize::from(m).min(DEFAULT_SHARD_BYTES)
+    }) & !1;
+    if shard < 256 {
+        return Err(Refusal::new(
+            close::SETUP_FAILED,
+            "max shard size below 256 bytes",
+        ));
+    }
+    let mut session_id = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut session_id)
+        .map_err(|_| Refusal::new(close::SETUP_FAILED, "no randomness"))?;
+    Ok(Welcome {
+        session_id,
+        mode: hello.mode,
+        codec,
+        fec_percent: plane.args.fec_percent,
+        shard_bytes: shard as u16,
+        bitrate_kbps: match hello.bitrate_kbps {
+            0 => plane.args.default_bitrate_kbps,
+            kbps => kbps.clamp(500, 500_000),
+        },
+        clock_origin_unix_ns: unix_ns(),
+        features: feature::SYNTHETIC_MEDIA,
+        epoch: 0,
+    })
+}
+
+fn unix_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}

@@ -1,0 +1,301 @@
+//! The native plane end to end on loopback: `punktfunk-host punktfunk1-host` and real
+//! `punktfunk-probe` processes (plus a hand-made QUIC client for hostile input).
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A host process; killed when dropped. Its stderr (the log) is collected.
+struct Host {
+    child: Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<String>>,
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+/// These tests measure frame rates and timeouts: run them one at a time, so two sessions of
+/// different tests don't compete for the machine's two cores.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+impl Host {
+    fn start(extra: &[&str]) -> Host {
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_punktfunk-host"))
+            .args([
+                "punktfunk1-host",
+                "--native-port",
+                "0",
+                "--native-bind",
+                "127.0.0.1",
+            ])
+            .args(["--seconds", "60"])
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let first = BufReader::new(child.stdout.take().unwrap())
+            .lines()
+            .next()
+            .unwrap()
+            .unwrap();
+        let addr = first
+            .strip_prefix("listening ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("first line: listening ADDR fingerprint FP")
+            .parse()
+            .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = log.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Host {
+            child,
+            addr,
+            log,
+            _serial: serial,
+        }
+    }
+
+    /// Waits up to `within` for `needle` to show in the log.
+    fn log_shows(&self, needle: &str, within: Duration) -> bool {
+        let end = Instant::now() + within;
+        while Instant::now() < end {
+            if self.log.lock().unwrap().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The probe binary, (re)built so it is never stale when this package's tests run alone.
+fn probe_bin() -> PathBuf {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    let dir = PathBuf::from(env!("CARGO_BIN_EXE_punktfunk-host"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    BUILT.call_once(|| {
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "-p",
+                "punktfunk-client",
+                "--bin",
+                "punktfunk-probe",
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building punktfunk-probe");
+    });
+    dir.join("punktfunk-probe")
+}
+
+fn probe_command(host: &Host, args: &[&str]) -> Command {
+    let mut cmd = Command::new(probe_bin());
+    cmd.arg("--connect")
+        .arg(host.addr.to_string())
+        .args(args)
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+/// Runs a probe to the end; its JSON summary (last stdout line) and whether it succeeded.
+fn probe(host: &Host, args: &[&str]) -> (Value, bool, String) {
+    let out = probe_command(host, args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let last = stdout.lines().last().unwrap_or_default();
+    let json = serde_json::from_str(last).unwrap_or(Value::Null);
+    (json, out.status.success(), stderr)
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or_else(|| panic!("no {key} in {v}"))
+}
+
+#[test]
+fn a_720p60_session_delivers_every_frame_in_order() {
+    let host = Host::start(&[]);
+    let (s, ok, err) = probe(
+        &host,
+        &["--mode", "1280x720@60", "--seconds", "5", "--quit"],
+    );
+    assert!(ok, "{s}\n{err}");
+    assert_eq!(s["mode"], "1280x720@60");
+    assert!(num(&s, "frames_decoded") >= 295.0, "{s}");
+    assert_eq!(num(&s, "frames_corrupt"), 0.0);
+    assert_eq!(num(&s, "frames_out_of_order"), 0.0);
+    assert!(num(&s, "latency_ms_p50") > 0.0, "{s}");
+    assert!(
+        host.log_shows("client quit", Duration::from_secs(3)),
+        "0x51 seen as a quit"
+    );
+}
+
+#[test]
+fn fec_and_keyframe_requests_repair_loss() {
+    let host = Host::start(&["--fec-percent", "20"]);
+    let (s, ok, err) = probe(
+        &host,
+        &["--seconds", "5", "--loss", "10", "--bitrate-kbps", "20000"],
+    );
+    assert!(ok, "{s}\n{err}");
+    let decoded = num(&s, "frames_decoded");
+    let lost = num(&s, "frames_lost");
+    assert!(decoded / (decoded + lost) >= 0.99, "{s}");
+    assert!(num(&s, "shards_recovered") > 100.0, "{s}");
+
+    let (s, ok, err) = probe(
+        &host,
+        &["--seconds", "3", "--loss", "40", "--loss-seconds", "1"],
+    );
+    assert!(ok, "{s}\n{err}");
+    assert!(num(&s, "keyframes_requested") >= 1.0, "{s}");
+    assert_eq!(num(&s, "frames_corrupt"), 0.0);
+    let recovery = num(&s, "recovery_ms_after_loss");
+    assert!(
+        recovery <= 200.0,
+        "clean picture {recovery} ms after the loss ended: {s}"
+    );
+}
+
+#[test]
+fn two_probes_at_once_each_get_their_own_mode() {
+    let host = Host::start(&[]);
+    let a = probe_command(&host, &["--mode", "1280x720@60", "--seconds", "3"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let b = probe_command(&host, &["--mode", "1920x1080@30", "--seconds", "3"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for (child, mode, fps) in [(a, "1280x720@60", 55.0), (b, "1920x1080@30", 27.0)] {
+        let out = child.wait_with_output().unwrap();
+        let last = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap()
+            .to_owned();
+        let s: Value = serde_json::from_str(&last).unwrap();
+        assert_eq!(s["mode"], mode);
+        assert!(num(&s, "fps") >= fps, "{s}");
+        assert_eq!(num(&s, "frames_corrupt"), 0.0);
+    }
+}
+
+#[test]
+fn a_silent_client_is_dropped_after_the_idle_timeout() {
+    let host = Host::start(&["--idle-timeout-ms", "1000"]);
+    let mut child = probe_command(&host, &["--seconds", "20", "--idle-timeout-ms", "60000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(host.log_shows("welcome", Duration::from_secs(5)));
+    // Freeze the client: it stops answering without closing anything.
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let dropped = host.log_shows("idle timeout", Duration::from_secs(4));
+    let _ = Command::new("kill").args(["-CONT", &pid]).status();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(dropped, "host log:\n{}", host.log.lock().unwrap());
+}
+
+#[test]
+fn sessions_beyond_the_limit_are_refused_with_a_reason() {
+    let host = Host::start(&["--max-sessions", "1"]);
+    let mut first = probe_command(&host, &["--seconds", "4"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(host.log_shows("welcome", Duration::from_secs(5)));
+    let (_, ok, err) = probe(&host, &["--seconds", "1"]);
+    assert!(!ok);
+    assert!(err.contains("too many sessions"), "{err}");
+    assert!(first.wait().unwrap().success());
+}
+
+#[test]
+fn garbage_is_refused_and_other_sessions_keep_streaming() {
+    let host = Host::start(&[]);
+    let good = probe_command(&host, &["--seconds", "3"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(host.log_shows("welcome", Duration::from_secs(5)));
+
+    // Datagrams that look like media and like QUIC, from a stranger.
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..200u32 {
+        let mut junk = vec![(i % 256) as u8; 64 + (i as usize * 7) % 1200];
+        junk[0] = if i % 2 == 0 { 0x00 } else { 0xC3 };
+        udp.send_to(&junk, host.addr).unwrap();
+    }
+
+    // A real QUIC client that sends garbage on its control stream is closed with a typed code.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let code = runtime.block_on(async {
+        let id = punktfunk_net::identity::Identity::generate("rogue").unwrap();
+        let ep = punktfunk_net::endpoint::bind("127.0.0.1:0".parse().unwrap(), None).unwrap();
+        let cfg = punktfunk_net::tls::client_config(&id, Duration::from_secs(5)).unwrap();
+        let conn = ep
+            .endpoint
+            .connect_with(cfg, host.addr, "punktfunk")
+            .unwrap()
+            .await
+            .unwrap();
+        let (mut send, _recv) = conn.open_bi().await.unwrap();
+        // A frame header claiming a 1 MiB Hello.
+        send.write_all(&[0x01, 0x80, 0x10, 0x00, 0x00])
+            .await
+            .unwrap();
+        match conn.closed().await {
+            quinn::ConnectionError::ApplicationClosed(c) => c.error_code.into_inner(),
+            other => panic!("expected an application close, got {other}"),
+        }
+    });
+    assert_eq!(
+        code,
+        u64::from(punktfunk_core::wire::close::PROTOCOL_VIOLATION)
+    );
+
+    let out = good.wait_with_output().unwrap();
+    let last = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let s: Value = serde_json::from_str(&last).unwrap();
+    assert!(num(&s, "frames_decoded") >= 170.0, "{s}");
+    assert_eq!(num(&s, "frames_corrupt"), 0.0);
+}
