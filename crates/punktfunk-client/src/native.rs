@@ -124,7 +124,13 @@ impl NativeClient {
                 .connect_with(config, host, "punktfunk")?
                 .await
                 .with_context(|| format!("cannot reach a punktfunk host at {host}"))?;
-            let (mut send, recv) = conn.open_bi().await?;
+            let refused = |conn: &quinn::Connection, e: &dyn std::fmt::Display| {
+                let why = conn
+                    .close_reason()
+                    .map_or_else(|| e.to_string(), |r| describe_close(&r));
+                anyhow!("host refused the session: {why}")
+            };
+            let (mut send, recv) = conn.open_bi().await.map_err(|e| refused(&conn, &e))?;
             let hello = Hello {
                 resume_id: None,
                 mode: options.mode,
@@ -136,17 +142,14 @@ impl NativeClient {
                 features: 0,
                 max_shard_bytes: None,
             };
-            control_io::send(&mut send, &Message::Hello(hello)).await?;
+            control_io::send(&mut send, &Message::Hello(hello))
+                .await
+                .map_err(|e| refused(&conn, &e))?;
             let mut reader = ControlReader::new(recv);
             let welcome = match tokio::time::timeout(HANDSHAKE_TIMEOUT, reader.next()).await {
                 Ok(Ok(Some(Message::Welcome(w)))) => w,
                 Ok(Ok(other)) => bail!("host answered {other:?} instead of Welcome"),
-                Ok(Err(e)) => {
-                    let why = conn
-                        .close_reason()
-                        .map_or_else(|| e.to_string(), |r| describe_close(&r));
-                    bail!("host refused the session: {why}")
-                }
+                Ok(Err(e)) => return Err(refused(&conn, &e)),
                 Err(_) => bail!("no Welcome within {HANDSHAKE_TIMEOUT:?}"),
             };
             anyhow::Ok((conn, send, reader, welcome))

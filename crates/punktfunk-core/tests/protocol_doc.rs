@@ -66,3 +66,38 @@ fn the_documented_key_labels_match_the_code() {
     }
     assert!(doc.contains(&format!("pn >> {}", keys::KEY_INDEX_SHIFT)));
 }
+
+#[test]
+fn the_documented_control_messages_match_the_code() {
+    use punktfunk_core::wire::control::{self, msg};
+    let doc = protocol_doc();
+    for (kind, name) in [
+        (msg::HELLO, "Hello"),
+        (msg::WELCOME, "Welcome"),
+        (msg::READY, "Ready"),
+        (msg::RECONFIGURE, "Reconfigure"),
+        (msg::RECONFIGURED, "Reconfigured"),
+        (msg::SET_BITRATE, "SetBitrate"),
+        (msg::BITRATE_CHANGED, "BitrateChanged"),
+        (msg::CLOCK_PROBE, "ClockProbe"),
+        (msg::CLOCK_ECHO, "ClockEcho"),
+        (msg::KEYFRAME_REQUEST, "KeyframeRequest"),
+        (msg::RFI_REQUEST, "RfiRequest"),
+        (msg::FEEDBACK, "Feedback"),
+    ] {
+        let row = format!("| {kind:#04X} | {name} |").replace("0X", "0x");
+        assert!(doc.contains(&row), "{row} missing from docs/protocol.md");
+    }
+    for label in [
+        control::EXPORTER_LABEL,
+        control::MEDIA_INFO_H2C,
+        control::MEDIA_INFO_C2H,
+    ] {
+        let label = std::str::from_utf8(label).unwrap();
+        assert!(doc.contains(label), "{label} missing from docs/protocol.md");
+    }
+    assert!(doc.contains(&format!(
+        "ALPN `{}`",
+        std::str::from_utf8(control::ALPN).unwrap()
+    )));
+}
