@@ -12,6 +12,7 @@
 //! - [`packetize`]: the send path (frame → sealed packets).
 //! - [`reassembly`] and [`receiver`]: the receive path (packets → frames or losses).
 //! - [`synthetic`]: deterministic stand-in access units for tests and loopback runs.
+//! - [`testpicture`]: the virtual source's picture, carrying frame number and capture time.
 
 pub mod control;
 pub mod crypto;
@@ -23,6 +24,7 @@ pub mod receiver;
 pub mod replay;
 pub mod stats;
 pub mod synthetic;
+pub mod testpicture;
 pub mod wire;
 
 pub use crypto::MediaSecret;
