@@ -14,14 +14,14 @@ use punktfunk_client::media::MediaPump;
 use punktfunk_client::report::{receive_synthetic, ReceiveReport};
 use punktfunk_core::{FecParams, MediaSecret, ReassemblyLimits};
 
-use crate::source::virtual_source::VirtualSource;
+use crate::source::synthetic::SyntheticSource;
 use crate::source::SourceKind;
 use crate::stream::{LossModel, MediaStreamer, SendStats};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
-    /// Where frames come from.
-    #[arg(long, value_enum, default_value = "virtual")]
+    /// Where frames come from (this loopback run checks every byte, so: synthetic).
+    #[arg(long, value_enum, default_value = "synthetic")]
     pub source: SourceKind,
     /// Stop after this many seconds.
     #[arg(long, default_value_t = 10.0, env = "PUNKTFUNK_SECONDS")]
@@ -57,6 +57,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<bool> {
         shard_bytes: args.shard_bytes,
         ..FecParams::default()
     };
+    if args.source != SourceKind::Synthetic {
+        bail!(
+            "`serve` streams over loopback and checks every byte, which needs --source synthetic; \
+             for the test picture through a real encoder use `punktfunk1-host --source virtual` \
+             and `punktfunk-probe --connect`"
+        );
+    }
     fec.validate()
         .with_context(|| format!("--shard-bytes {} / --fec-percent", args.shard_bytes))?;
     if !(args.seconds > 0.0 && args.seconds.is_finite()) {
@@ -120,7 +127,7 @@ fn stream_virtual(
     fec: &FecParams,
     streamer: &mut MediaStreamer<UdpSocket>,
 ) -> anyhow::Result<SendStats> {
-    let mut source = VirtualSource::new(args.fps, args.bitrate_kbps, args.keyframe_interval);
+    let mut source = SyntheticSource::new(args.fps, args.bitrate_kbps, args.keyframe_interval);
     let interval = Duration::from_secs_f64(1.0 / f64::from(args.fps));
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(args.seconds);

@@ -28,7 +28,7 @@ fn serve(args: &[&str]) -> (bool, String, String) {
 fn virtual_source_streams_intact_through_simulated_loss() {
     let (ok, stdout, stderr) = serve(&[
         "--source",
-        "virtual",
+        "synthetic",
         "--seconds",
         "2",
         "--bitrate-kbps",

@@ -62,6 +62,12 @@ fn encoder_settings(codec: Codec) -> (&'static str, Vec<(&'static str, &'static 
     }
 }
 
+/// Whether this FFmpeg has the encoder for `codec`.
+pub fn available(codec: Codec) -> bool {
+    crate::init();
+    encoder::find_by_name(encoder_settings(codec).0).is_some()
+}
+
 impl VideoEncoder {
     pub fn new(codec: Codec, mode: Mode, bitrate_kbps: u32) -> Result<Self, VideoError> {
         Ok(Self {

@@ -16,6 +16,8 @@ use punktfunk_core::control::{Codec, Mode};
 use punktfunk_core::wire::control::feature;
 use punktfunk_core::{synthetic, MediaSecret, ReassemblyLimits};
 use punktfunk_net::identity::Identity;
+use punktfunk_video::decoder::VideoDecoder;
+use punktfunk_video::picture::read_stamp;
 
 #[derive(Parser)]
 #[command(
@@ -143,6 +145,9 @@ struct Tally {
     loss_ended: Option<Instant>,
     /// From the end of the loss to the first clean picture.
     recovery: Option<Duration>,
+    /// Access units not decoded because the picture was broken until the next keyframe.
+    skipped: u64,
+    last_stamp: Option<u32>,
 }
 
 impl Tally {
@@ -191,6 +196,11 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
         welcome.codec.name()
     );
     let synthetic_media = welcome.features & feature::SYNTHETIC_MEDIA != 0;
+    let mut decoder = if synthetic_media {
+        None
+    } else {
+        Some(VideoDecoder::new(welcome.codec)?)
+    };
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(args.seconds);
     let mut loss_on = args.loss > 0.0;
@@ -213,29 +223,59 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
         };
         match event {
             ClientEvent::Frame { frame, latency } => {
-                let intact = !synthetic_media || synthetic::verify(frame.index, &frame.data);
-                if intact {
-                    tally.decoded += 1;
-                } else {
-                    tally.corrupt += 1;
-                }
                 if frame.keyframe {
                     tally.chain_broken = false;
+                }
+                let now = Instant::now();
+                tally.first_at.get_or_insert(now);
+                tally.last_at = Some(now);
+                if tally.last_index.is_some_and(|last| frame.index <= last) {
+                    tally.out_of_order += 1;
+                }
+                tally.last_index = Some(frame.index);
+                match &mut decoder {
+                    None => {
+                        // Synthetic media: the bytes themselves are checked.
+                        if synthetic::verify(frame.index, &frame.data) {
+                            tally.decoded += 1;
+                            if let Some(l) = latency {
+                                tally.latencies_us.push(l.as_micros() as u64);
+                            }
+                        } else {
+                            tally.corrupt += 1;
+                        }
+                    }
+                    Some(_) if tally.chain_broken => tally.skipped += 1,
+                    Some(decoder) => {
+                        let origin = welcome.clock_origin_unix_ns;
+                        let mut pictures = Vec::new();
+                        let decoded = decoder.decode(&frame.data, |p| {
+                            pictures.push(read_stamp(p).map(|s| (s, unix_ns())))
+                        });
+                        if decoded.is_err() {
+                            tally.chain_broken = true;
+                            client.request_keyframe();
+                        }
+                        for picture in pictures {
+                            match picture {
+                                Some((stamp, at)) => {
+                                    tally.decoded += 1;
+                                    if tally.last_stamp.is_some_and(|l| stamp.frame <= l) {
+                                        tally.out_of_order += 1;
+                                    }
+                                    tally.last_stamp = Some(stamp.frame);
+                                    let captured = origin + stamp.capture_us * 1000;
+                                    tally.latencies_us.push(at.saturating_sub(captured) / 1000);
+                                }
+                                None => tally.corrupt += 1,
+                            }
+                        }
+                    }
                 }
                 if let (Some(ended), None, false) =
                     (tally.loss_ended, tally.recovery, tally.chain_broken)
                 {
                     tally.recovery = Some(ended.elapsed());
-                }
-                if tally.last_index.is_some_and(|last| frame.index <= last) {
-                    tally.out_of_order += 1;
-                }
-                tally.last_index = Some(frame.index);
-                let now = Instant::now();
-                tally.first_at.get_or_insert(now);
-                tally.last_at = Some(now);
-                if let Some(l) = latency {
-                    tally.latencies_us.push(l.as_micros() as u64);
                 }
             }
             ClientEvent::Lost { count, .. } => {
@@ -258,6 +298,7 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
         "frames_decoded": tally.decoded,
         "frames_corrupt": tally.corrupt,
         "frames_lost": tally.lost,
+        "frames_skipped": tally.skipped,
         "frames_out_of_order": tally.out_of_order,
         "shards_recovered": counters.recovered,
         "packets_received": counters.received,
@@ -276,4 +317,10 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
     }
     println!("{summary}");
     Ok(tally.corrupt == 0 && closed.is_none())
+}
+
+fn unix_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }

@@ -1,5 +1,6 @@
-//! A session's per-frame path on its own native thread: source → packetize/FEC/seal → send,
-//! paced at the mode's refresh rate. The control plane steers it through [`SessionControl`].
+//! A session's per-frame path on its own native thread: source (→ encoder) → packetize/FEC/seal
+//! → send, paced at the mode's refresh rate. The control plane steers it through
+//! [`SessionControl`].
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU8, Ordering};
@@ -8,10 +9,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use punktfunk_core::control::Mode;
-use punktfunk_core::{FecParams, MediaSecret};
+use punktfunk_core::testpicture::Stamp;
+use punktfunk_core::{FecParams, FrameInfo, MediaSecret};
 use punktfunk_net::endpoint::MediaOut;
+use punktfunk_video::encoder::VideoEncoder;
+use punktfunk_video::picture::TestPicture;
 
-use crate::source::virtual_source::VirtualSource;
+use crate::source::synthetic::SyntheticSource;
 use crate::stream::{LossModel, MediaStreamer, SendStats};
 
 /// What the control plane may change while the stream runs.
@@ -26,6 +30,66 @@ pub struct SessionControl {
     pub typical_block_shards: AtomicU16,
 }
 
+/// Where a session's access units come from.
+pub enum FrameSource {
+    /// Stand-in bytes; the frame index is the source's own.
+    Synthetic(SyntheticSource),
+    /// The test picture through a real encoder.
+    Encoded {
+        picture: TestPicture,
+        encoder: VideoEncoder,
+        pictures: u32,
+    },
+}
+
+impl FrameSource {
+    pub fn encoded(
+        mode: Mode,
+        codec: punktfunk_core::control::Codec,
+        kbps: u32,
+    ) -> Result<Self, punktfunk_video::VideoError> {
+        Ok(FrameSource::Encoded {
+            picture: TestPicture::new(mode.width, mode.height)?,
+            encoder: VideoEncoder::new(codec, mode, kbps)?,
+            pictures: 0,
+        })
+    }
+
+    /// The access units of the next picture, captured at `pts_us`: (keyframe, bytes), plus
+    /// the synthetic source's own frame index where it has one.
+    fn next(
+        &mut self,
+        pts_us: u64,
+        keyframe: bool,
+    ) -> anyhow::Result<Vec<(Option<u32>, bool, Vec<u8>)>> {
+        match self {
+            FrameSource::Synthetic(source) => {
+                if keyframe {
+                    source.request_keyframe();
+                }
+                let (info, data) = source.next_frame_at(pts_us);
+                Ok(vec![(Some(info.frame_index), info.keyframe, data)])
+            }
+            FrameSource::Encoded {
+                picture,
+                encoder,
+                pictures,
+            } => {
+                let stamp = Stamp {
+                    frame: *pictures,
+                    capture_us: pts_us,
+                };
+                *pictures = pictures.wrapping_add(1);
+                let units = encoder.encode(picture.draw(stamp), keyframe)?;
+                Ok(units
+                    .into_iter()
+                    .map(|u| (None, u.keyframe, u.data))
+                    .collect())
+            }
+        }
+    }
+}
+
 pub struct MediaPlan {
     pub peer: SocketAddr,
     pub secret: MediaSecret,
@@ -38,29 +102,36 @@ pub struct MediaPlan {
 pub fn spawn(
     out: MediaOut,
     plan: MediaPlan,
+    source: FrameSource,
     control: Arc<SessionControl>,
 ) -> std::io::Result<JoinHandle<SendStats>> {
     std::thread::Builder::new()
         .name("session-media".into())
-        .spawn(move || stream(out, plan, &control))
+        .spawn(move || stream(out, plan, source, &control))
 }
 
-fn stream(out: MediaOut, plan: MediaPlan, control: &SessionControl) -> SendStats {
-    let fps = (plan.mode.refresh_millihz / 1000).max(1);
+fn stream(
+    out: MediaOut,
+    plan: MediaPlan,
+    mut source: FrameSource,
+    control: &SessionControl,
+) -> SendStats {
     let interval = Duration::from_secs_f64(1000.0 / f64::from(plan.mode.refresh_millihz));
-    // Infinite GOP: one opening keyframe, then only on request.
     let mut bitrate = control.bitrate_kbps.load(Ordering::Relaxed);
-    let mut source = VirtualSource::new(fps, bitrate, u32::MAX);
     let mut streamer = MediaStreamer::new(out, plan.peer, &plan.secret, LossModel::new(0.0, 1));
+    let mut next_index = 0u32;
     let mut next = Instant::now();
     while !control.stop.load(Ordering::Relaxed) {
         let wanted = control.bitrate_kbps.load(Ordering::Relaxed);
         if wanted != bitrate {
             bitrate = wanted;
-            source.set_bitrate_kbps(bitrate);
+            // The encoder keeps its rate until it is rebuilt (with the next mode change).
+            if let FrameSource::Synthetic(s) = &mut source {
+                s.set_bitrate_kbps(bitrate);
+            }
         }
-        if control.keyframe.swap(false, Ordering::Relaxed) {
-            source.request_keyframe();
+        let keyframe = control.keyframe.swap(false, Ordering::Relaxed);
+        if keyframe {
             control
                 .keyframes_sent_on_request
                 .fetch_add(1, Ordering::Relaxed);
@@ -71,14 +142,30 @@ fn stream(out: MediaOut, plan: MediaPlan, control: &SessionControl) -> SendStats
             ..FecParams::default()
         };
         let pts_us = plan.clock_origin.elapsed().as_micros() as u64;
-        let (info, frame) = source.next_frame_at(pts_us);
-        if let Ok(plan) = punktfunk_core::fec::FramePlan::new(frame.len(), &fec) {
-            let k = plan.iter().next().map_or(1, |b| b.data_shards);
-            control.typical_block_shards.store(k, Ordering::Relaxed);
-        }
-        if let Err(e) = streamer.send_frame(info, &frame, &fec) {
-            tracing::warn!("media send failed, stopping the stream: {e}");
-            break;
+        let units = match source.next(pts_us, keyframe) {
+            Ok(units) => units,
+            Err(e) => {
+                tracing::warn!("the source failed, stopping the stream: {e:#}");
+                break;
+            }
+        };
+        for (own_index, keyframe, data) in units {
+            let frame_index = own_index.unwrap_or(next_index);
+            next_index = frame_index.wrapping_add(1);
+            if let Ok(plan) = punktfunk_core::fec::FramePlan::new(data.len(), &fec) {
+                let k = plan.iter().next().map_or(1, |b| b.data_shards);
+                control.typical_block_shards.store(k, Ordering::Relaxed);
+            }
+            let info = FrameInfo {
+                frame_index,
+                pts_us,
+                epoch: 0,
+                keyframe,
+            };
+            if let Err(e) = streamer.send_frame(info, &data, &fec) {
+                tracing::warn!("media send failed, stopping the stream: {e}");
+                return streamer.stats;
+            }
         }
         next += interval;
         match next.checked_duration_since(Instant::now()) {

@@ -27,7 +27,7 @@ pub struct NativeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "0.0.0.0", env = "PUNKTFUNK_NATIVE_BIND")]
     pub native_bind: std::net::IpAddr,
-    /// Where frames come from.
+    /// Where frames come from: the encoded test picture, or synthetic access units.
     #[arg(long, value_enum, default_value = "virtual")]
     pub source: SourceKind,
     /// Most sessions at once; a client beyond is refused (close code 0x6D).

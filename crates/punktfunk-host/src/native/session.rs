@@ -14,8 +14,10 @@ use punktfunk_net::tls::peer_fingerprint;
 use ring::rand::{SecureRandom, SystemRandom};
 use tracing::Instrument;
 
-use super::media::{self, MediaPlan, SessionControl};
+use super::media::{self, FrameSource, MediaPlan, SessionControl};
 use super::Plane;
+use crate::source::synthetic::SyntheticSource;
+use crate::source::SourceKind;
 
 /// How long a client has to open its control stream and say Hello, or answer the Welcome.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -103,9 +105,27 @@ async fn serve(plane: &Plane, conn: &quinn::Connection) -> Result<(), Refusal> {
     // Media timestamps count from here; the Welcome tells the client the same moment in
     // wall-clock time, so it can measure capture-to-arrival latency.
     let clock_origin = Instant::now();
-    let welcome = negotiate(plane, &hello)?;
+    let mut welcome = negotiate(plane, &hello)?;
+    if plane.args.source == SourceKind::Virtual {
+        // 4:2:0 video needs even dimensions: round down, and say so in the Welcome.
+        welcome.mode.width &= !1;
+        welcome.mode.height &= !1;
+        welcome.features &= !feature::SYNTHETIC_MEDIA;
+    }
     let secrets = control_io::session_media_secrets(conn, &welcome.session_id)
         .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?;
+    // The encoder is opened before the Welcome, so a failure is a clear refusal.
+    let source = match plane.args.source {
+        SourceKind::Synthetic => FrameSource::Synthetic(SyntheticSource::new(
+            (welcome.mode.refresh_millihz / 1000).max(1),
+            welcome.bitrate_kbps,
+            u32::MAX, // infinite GOP: one opening keyframe, then only on request
+        )),
+        SourceKind::Virtual => {
+            FrameSource::encoded(welcome.mode, welcome.codec, welcome.bitrate_kbps)
+                .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?
+        }
+    };
     tracing::info!(mode = %welcome.mode, codec = welcome.codec.name(), kbps = welcome.bitrate_kbps,
         device = %hello.device_name, "welcome");
     control_io::send(&mut send, &Message::Welcome(welcome.clone())).await?;
@@ -130,7 +150,7 @@ async fn serve(plane: &Plane, conn: &quinn::Connection) -> Result<(), Refusal> {
         shard_bytes: usize::from(welcome.shard_bytes),
         clock_origin,
     };
-    let media = media::spawn(plane.media_out.clone(), plan, steering.clone())
+    let media = media::spawn(plane.media_out.clone(), plan, source, steering.clone())
         .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?;
 
     let outcome = control_loop(&mut control, &mut send, &steering).await;
@@ -202,15 +222,21 @@ async fn control_loop(
 }
 
 fn negotiate(plane: &Plane, hello: &Hello) -> Result<Welcome, Refusal> {
-    // The virtual source sends synthetic access units under any codec's name; with an encoder,
-    // the mask is intersected with what the host can encode.
+    // What the host can encode (the synthetic source carries any codec's name).
+    let host_mask = Codec::ALL
+        .into_iter()
+        .filter(|c| {
+            plane.args.source == SourceKind::Synthetic || punktfunk_video::encoder::available(*c)
+        })
+        .fold(0, |mask, c| mask | c.bit());
+    let shared = hello.codec_mask & host_mask;
     let codec = hello
         .preferred_codec
-        .filter(|c| hello.codec_mask & c.bit() != 0)
+        .filter(|c| shared & c.bit() != 0)
         .or_else(|| {
             [Codec::Hevc, Codec::Av1, Codec::H264]
                 .into_iter()
-                .find(|c| hello.codec_mask & c.bit() != 0)
+                .find(|c| shared & c.bit() != 0)
         })
         .ok_or_else(|| Refusal::new(close::SETUP_FAILED, "no codec in common"))?;
     let shard = hello.max_shard_bytes.map_or(DEFAULT_SHARD_BYTES, |m| {

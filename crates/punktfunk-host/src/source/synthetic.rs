@@ -1,4 +1,4 @@
-//! The virtual source: synthetic access units shaped like a low-latency encoder's output, one
+//! The synthetic source: stand-in access units shaped like a low-latency encoder's output, one
 //! keyframe to open the stream and then every `keyframe_interval` frames, P-frames around the
 //! per-frame budget of the bitrate. Bytes come from `punktfunk_core::synthetic`, so a receiver
 //! can check every one.
@@ -8,7 +8,7 @@ use punktfunk_core::{synthetic, FrameInfo};
 /// A keyframe is this many times the size of an average frame.
 const KEYFRAME_SCALE: usize = 4;
 
-pub struct VirtualSource {
+pub struct SyntheticSource {
     fps: u32,
     bytes_per_frame: usize,
     keyframe_interval: u32,
@@ -18,7 +18,7 @@ pub struct VirtualSource {
     jitter: u64,
 }
 
-impl VirtualSource {
+impl SyntheticSource {
     pub fn new(fps: u32, bitrate_kbps: u32, keyframe_interval: u32) -> Self {
         Self {
             fps: fps.max(1),
@@ -80,7 +80,7 @@ mod tests {
 
     #[test]
     fn frames_follow_the_bitrate_and_keyframe_interval() {
-        let mut src = VirtualSource::new(60, 12_000, 30);
+        let mut src = SyntheticSource::new(60, 12_000, 30);
         let frames: Vec<_> = (0..60).map(|_| src.next_frame()).collect();
         let avg = 12_000_000 / 8 / 60;
         assert!(frames[0].0.keyframe && frames[30].0.keyframe && !frames[1].0.keyframe);
