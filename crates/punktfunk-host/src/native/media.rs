@@ -30,6 +30,14 @@ pub struct SessionControl {
     pub typical_block_shards: AtomicU16,
 }
 
+/// One access unit from a source.
+struct SourceUnit {
+    /// The synthetic source's own frame index (its bytes depend on it); `None` for encoders.
+    own_index: Option<u32>,
+    keyframe: bool,
+    data: Vec<u8>,
+}
+
 /// Where a session's access units come from.
 pub enum FrameSource {
     /// Stand-in bytes; the frame index is the source's own.
@@ -55,20 +63,19 @@ impl FrameSource {
         })
     }
 
-    /// The access units of the next picture, captured at `pts_us`: (keyframe, bytes), plus
-    /// the synthetic source's own frame index where it has one.
-    fn next(
-        &mut self,
-        pts_us: u64,
-        keyframe: bool,
-    ) -> anyhow::Result<Vec<(Option<u32>, bool, Vec<u8>)>> {
+    /// The access units of the next picture, captured at `pts_us`.
+    fn next(&mut self, pts_us: u64, keyframe: bool) -> anyhow::Result<Vec<SourceUnit>> {
         match self {
             FrameSource::Synthetic(source) => {
                 if keyframe {
                     source.request_keyframe();
                 }
                 let (info, data) = source.next_frame_at(pts_us);
-                Ok(vec![(Some(info.frame_index), info.keyframe, data)])
+                Ok(vec![SourceUnit {
+                    own_index: Some(info.frame_index),
+                    keyframe: info.keyframe,
+                    data,
+                }])
             }
             FrameSource::Encoded {
                 picture,
@@ -83,7 +90,11 @@ impl FrameSource {
                 let units = encoder.encode(picture.draw(stamp), keyframe)?;
                 Ok(units
                     .into_iter()
-                    .map(|u| (None, u.keyframe, u.data))
+                    .map(|u| SourceUnit {
+                        own_index: None,
+                        keyframe: u.keyframe,
+                        data: u.data,
+                    })
                     .collect())
             }
         }
@@ -149,7 +160,12 @@ fn stream(
                 break;
             }
         };
-        for (own_index, keyframe, data) in units {
+        for SourceUnit {
+            own_index,
+            keyframe,
+            data,
+        } in units
+        {
             let frame_index = own_index.unwrap_or(next_index);
             next_index = frame_index.wrapping_add(1);
             if let Ok(plan) = punktfunk_core::fec::FramePlan::new(data.len(), &fec) {
