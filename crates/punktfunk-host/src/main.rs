@@ -1,7 +1,8 @@
 //! `punktfunk-host`: the streaming host.
 
+mod bench;
+mod loopback;
 mod native;
-mod serve;
 mod source;
 mod stream;
 
@@ -18,11 +19,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Stream a source over the punktfunk/1 data plane and report what arrived.
-    Serve(serve::ServeArgs),
+    /// Serve clients: the native (punktfunk/1) plane on UDP 9777.
+    Serve(native::NativeArgs),
     /// Standalone native (punktfunk/1) listener, for testing and measurement.
     #[command(name = "punktfunk1-host")]
     Punktfunk1Host(native::NativeArgs),
+    /// Stream synthetic frames through the data plane to an in-process receiver over loopback
+    /// UDP (or to `punktfunk-probe listen`) and report what arrived.
+    Loopback(loopback::LoopbackArgs),
+    /// Measure per-frame host latency: frame ready → last packet sent, next to encode alone.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,8 +40,9 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
-        Command::Punktfunk1Host(args) => native::run(args).map(|()| true),
+        Command::Serve(args) | Command::Punktfunk1Host(args) => native::run(args).map(|()| true),
+        Command::Loopback(args) => loopback::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

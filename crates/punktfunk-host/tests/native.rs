@@ -194,7 +194,7 @@ fn fec_and_keyframe_requests_repair_loss() {
     let decoded = num(&s, "frames_decoded");
     let lost = num(&s, "frames_lost");
     assert!(decoded / (decoded + lost) >= 0.99, "{s}");
-    assert!(num(&s, "shards_recovered") > 100.0, "{s}");
+    assert!(num(&s, "shards_recovered") > 30.0, "FEC did the repairs: {s}");
 
     let (s, ok, err) = probe(
         &host,
@@ -217,6 +217,32 @@ fn fec_and_keyframe_requests_repair_loss() {
         recovery <= 200.0,
         "clean picture {recovery} ms after the loss ended: {s}"
     );
+}
+
+#[test]
+fn a_mode_change_mid_stream_starts_a_new_epoch_at_the_new_size() {
+    let host = Host::start(&[]);
+    let (s, ok, err) = probe(
+        &host,
+        &[
+            "--mode",
+            "1280x720@60",
+            "--codec",
+            "h264",
+            "--seconds",
+            "3",
+            "--reconfigure",
+            "640x360@30",
+            "--reconfigure-after",
+            "1",
+        ],
+    );
+    assert!(ok, "{s}\n{err}");
+    assert_eq!(s["last_picture"], "640x360", "{s}");
+    assert_eq!(num(&s, "last_epoch"), 1.0, "{s}");
+    assert_eq!(num(&s, "frames_corrupt"), 0.0, "{s}");
+    assert_eq!(num(&s, "frames_out_of_order"), 0.0, "{s}");
+    assert!(host.log_shows("mode changed", Duration::from_secs(2)));
 }
 
 #[test]

@@ -61,12 +61,18 @@ struct ConnectArgs {
     bitrate_kbps: u32,
     #[arg(long, default_value_t = 8000)]
     idle_timeout_ms: u64,
+    /// Ask the host to switch to this mode mid-stream (Reconfigure)...
+    #[arg(long)]
+    reconfigure: Option<Mode>,
+    /// ...this many seconds into the stream.
+    #[arg(long, default_value_t = 1.0)]
+    reconfigure_after: f64,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Receive a bare media stream on a UDP port and check every frame of a synthetic source
-    /// (`punktfunk-host serve --source virtual --send-to ADDR --secret HEX`).
+    /// (`punktfunk-host loopback --send-to ADDR --secret HEX`).
     Listen {
         /// Address to receive on.
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -117,7 +123,7 @@ fn main() -> ExitCode {
 
 fn listen(bind: &str, secret: &str, seconds: f64, idle_ms: u64) -> anyhow::Result<bool> {
     let secret = MediaSecret::from_hex(secret)
-        .context("--secret: use the value `punktfunk-host serve` printed")?;
+        .context("--secret: the same 64 hex digits given to `punktfunk-host loopback`")?;
     let socket = UdpSocket::bind(bind).with_context(|| format!("cannot bind UDP {bind}"))?;
     let mut pump = MediaPump::new(socket, &secret, ReassemblyLimits::default());
     // Scripts read the port from this line.
@@ -148,6 +154,9 @@ struct Tally {
     /// Access units not decoded because the picture was broken until the next keyframe.
     skipped: u64,
     last_stamp: Option<u32>,
+    /// Size of the last decoded picture, and the last configuration epoch seen.
+    last_picture: Option<(u32, u32)>,
+    last_epoch: u8,
 }
 
 impl Tally {
@@ -204,6 +213,7 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(args.seconds);
     let mut loss_on = args.loss > 0.0;
+    let mut reconfigure = args.reconfigure;
     let mut tally = Tally::default();
     while Instant::now() < end {
         if loss_on
@@ -214,6 +224,12 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
             client.set_simulated_loss(0.0);
             loss_on = false;
             tally.loss_ended = Some(Instant::now());
+        }
+        if let Some(mode) =
+            reconfigure.filter(|_| start.elapsed().as_secs_f64() >= args.reconfigure_after)
+        {
+            client.send(punktfunk_core::control::Message::Reconfigure { mode });
+            reconfigure = None;
         }
         let Some(event) = client.next_event(Duration::from_millis(50)) else {
             if client.closed().is_some() {
@@ -226,6 +242,7 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
                 if frame.keyframe {
                     tally.chain_broken = false;
                 }
+                tally.last_epoch = frame.epoch;
                 let now = Instant::now();
                 tally.first_at.get_or_insert(now);
                 tally.last_at = Some(now);
@@ -249,9 +266,14 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
                     Some(decoder) => {
                         let origin = welcome.clock_origin_unix_ns;
                         let mut pictures = Vec::new();
+                        let mut size = None;
                         let decoded = decoder.decode(&frame.data, |p| {
+                            size = Some((p.width(), p.height()));
                             pictures.push(read_stamp(p).map(|s| (s, unix_ns())))
                         });
+                        if size.is_some() {
+                            tally.last_picture = size;
+                        }
                         if decoded.is_err() {
                             tally.chain_broken = true;
                             client.request_keyframe();
@@ -299,6 +321,8 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
         "frames_corrupt": tally.corrupt,
         "frames_lost": tally.lost,
         "frames_skipped": tally.skipped,
+        "last_picture": tally.last_picture.map(|(w, h)| format!("{w}x{h}")),
+        "last_epoch": tally.last_epoch,
         "frames_out_of_order": tally.out_of_order,
         "shards_recovered": counters.recovered,
         "packets_received": counters.received,

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,10 @@ pub struct SessionControl {
     pub keyframes_sent_on_request: AtomicU32,
     /// Data shards in the last frame's first block: what the adaptive FEC sizes against.
     pub typical_block_shards: AtomicU16,
+    /// A mode change the media thread applies before its next frame, with its new epoch.
+    pub reconfigure: Mutex<Option<(Mode, u8)>>,
+    /// The configuration epoch last handed out.
+    pub epoch: AtomicU8,
 }
 
 /// One access unit from a source.
@@ -51,6 +55,28 @@ pub enum FrameSource {
 }
 
 impl FrameSource {
+    /// The same kind of source, rebuilt for another mode (the encoder's first frame is a
+    /// keyframe).
+    fn rebuilt(&self, mode: Mode, kbps: u32) -> anyhow::Result<Self> {
+        Ok(match self {
+            FrameSource::Synthetic(_) => FrameSource::Synthetic(SyntheticSource::new(
+                (mode.refresh_millihz / 1000).max(1),
+                kbps,
+                u32::MAX,
+            )),
+            FrameSource::Encoded {
+                encoder, pictures, ..
+            } => {
+                let mut fresh = FrameSource::encoded(mode, encoder.codec(), kbps)?;
+                // Picture numbers go on across the switch: the client checks they only rise.
+                if let FrameSource::Encoded { pictures: p, .. } = &mut fresh {
+                    *p = *pictures;
+                }
+                fresh
+            }
+        })
+    }
+
     pub fn encoded(
         mode: Mode,
         codec: punktfunk_core::control::Codec,
@@ -127,7 +153,8 @@ fn stream(
     mut source: FrameSource,
     control: &SessionControl,
 ) -> SendStats {
-    let interval = Duration::from_secs_f64(1000.0 / f64::from(plan.mode.refresh_millihz));
+    let mut interval = Duration::from_secs_f64(1000.0 / f64::from(plan.mode.refresh_millihz));
+    let mut epoch = 0u8;
     let mut bitrate = control.bitrate_kbps.load(Ordering::Relaxed);
     let mut streamer = MediaStreamer::new(out, plan.peer, &plan.secret, LossModel::new(0.0, 1));
     let mut next_index = 0u32;
@@ -139,6 +166,18 @@ fn stream(
             // The encoder keeps its rate until it is rebuilt (with the next mode change).
             if let FrameSource::Synthetic(s) = &mut source {
                 s.set_bitrate_kbps(bitrate);
+            }
+        }
+        let pending = control.reconfigure.lock().expect("reconfigure lock").take();
+        if let Some((mode, new_epoch)) = pending {
+            match source.rebuilt(mode, bitrate) {
+                Ok(rebuilt) => {
+                    source = rebuilt;
+                    epoch = new_epoch;
+                    interval = Duration::from_secs_f64(1000.0 / f64::from(mode.refresh_millihz));
+                    tracing::info!(%mode, epoch, "mode changed");
+                }
+                Err(e) => tracing::warn!("cannot switch to {mode}: {e:#}; keeping the old mode"),
             }
         }
         let keyframe = control.keyframe.swap(false, Ordering::Relaxed);
@@ -175,7 +214,7 @@ fn stream(
             let info = FrameInfo {
                 frame_index,
                 pts_us,
-                epoch: 0,
+                epoch,
                 keyframe,
             };
             if let Err(e) = streamer.send_frame(info, &data, &fec) {

@@ -215,6 +215,36 @@ async fn control_loop(
                 )
                 .await?;
             }
+            Message::Reconfigure { mode } => {
+                // Even dimensions for 4:2:0 video; the answer names the mode actually used.
+                let mode = punktfunk_core::control::Mode {
+                    width: mode.width & !1,
+                    height: mode.height & !1,
+                    ..mode
+                };
+                let accepted = mode.is_valid();
+                let epoch = {
+                    let mut pending = steering.reconfigure.lock().expect("reconfigure lock");
+                    let epoch = steering.epoch.load(Ordering::Relaxed);
+                    if accepted {
+                        let next = epoch.wrapping_add(1);
+                        steering.epoch.store(next, Ordering::Relaxed);
+                        *pending = Some((mode, next));
+                        next
+                    } else {
+                        epoch
+                    }
+                };
+                control_io::send(
+                    send,
+                    &Message::Reconfigured {
+                        mode,
+                        epoch,
+                        accepted,
+                    },
+                )
+                .await?;
+            }
             Message::Unknown { kind } => tracing::debug!(kind, "unknown control message skipped"),
             other => tracing::debug!(?other, "control message ignored in this state"),
         }

@@ -1,9 +1,9 @@
-//! `punktfunk-host serve`: stream a source over the punktfunk/1 data plane.
+//! `punktfunk-host loopback`: the data plane alone, end to end over a real UDP socket.
 //!
-//! Until the QUIC control plane lands, `serve` streams to a receiver it is pointed at
-//! (`--send-to` with a shared `--secret`) or, by default, to an in-process receiver on loopback
-//! built from `punktfunk-client`, and reports what arrived: the whole data plane end to end over
-//! a real UDP socket.
+//! Streams the synthetic source to a receiver it is pointed at (`--send-to` with a shared
+//! `--secret`, e.g. `punktfunk-probe listen`) or, by default, to an in-process receiver on
+//! loopback built from `punktfunk-client`, optionally dropping packets on purpose, and reports
+//! what arrived. No control plane: the secret is given, not derived.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::thread;
@@ -19,7 +19,7 @@ use crate::source::SourceKind;
 use crate::stream::{LossModel, MediaStreamer, SendStats};
 
 #[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
+pub struct LoopbackArgs {
     /// Where frames come from (this loopback run checks every byte, so: synthetic).
     #[arg(long, value_enum, default_value = "synthetic")]
     pub source: SourceKind,
@@ -46,12 +46,13 @@ pub struct ServeArgs {
     /// Send to this receiver (`punktfunk-probe listen`) instead of an in-process one.
     #[arg(long, requires = "secret")]
     pub send_to: Option<SocketAddr>,
-    /// Media secret shared with `--send-to`'s receiver, 64 hex digits.
+    /// Media secret shared with `--send-to`'s receiver, 64 hex digits (the run prints none:
+    /// choose one and give it to both sides).
     #[arg(long, env = "PUNKTFUNK_MEDIA_SECRET")]
     pub secret: Option<String>,
 }
 
-pub fn run(args: ServeArgs) -> anyhow::Result<bool> {
+pub fn run(args: LoopbackArgs) -> anyhow::Result<bool> {
     let fec = FecParams {
         percent: args.fec_percent,
         shard_bytes: args.shard_bytes,
@@ -59,9 +60,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<bool> {
     };
     if args.source != SourceKind::Synthetic {
         bail!(
-            "`serve` streams over loopback and checks every byte, which needs --source synthetic; \
-             for the test picture through a real encoder use `punktfunk1-host --source virtual` \
-             and `punktfunk-probe --connect`"
+            "`loopback` checks every byte it sends, which needs --source synthetic; for the \
+             test picture through a real encoder run `punktfunk-host serve` and \
+             `punktfunk-probe --connect`"
         );
     }
     fec.validate()
@@ -123,7 +124,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<bool> {
 
 /// Sends the virtual source's frames at their frame rate for the configured time.
 fn stream_virtual(
-    args: &ServeArgs,
+    args: &LoopbackArgs,
     fec: &FecParams,
     streamer: &mut MediaStreamer<UdpSocket>,
 ) -> anyhow::Result<SendStats> {

@@ -1,4 +1,4 @@
-//! `punktfunk-host serve` end to end: the virtual source over real UDP on loopback to the
+//! `punktfunk-host loopback` end to end: the synthetic source over real UDP on loopback to the
 //! in-process receiver, with simulated loss that FEC must repair.
 
 use std::process::Command;
@@ -11,9 +11,9 @@ fn field(line: &str, key: &str) -> u64 {
         .unwrap() as u64
 }
 
-fn serve(args: &[&str]) -> (bool, String, String) {
+fn loopback(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_punktfunk-host"))
-        .arg("serve")
+        .arg("loopback")
         .args(args)
         .output()
         .unwrap();
@@ -26,7 +26,7 @@ fn serve(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn virtual_source_streams_intact_through_simulated_loss() {
-    let (ok, stdout, stderr) = serve(&[
+    let (ok, stdout, stderr) = loopback(&[
         "--source",
         "synthetic",
         "--seconds",
@@ -38,7 +38,7 @@ fn virtual_source_streams_intact_through_simulated_loss() {
         "--simulate-loss",
         "2",
     ]);
-    assert!(ok, "serve failed:\n{stdout}\n{stderr}");
+    assert!(ok, "loopback failed:\n{stdout}\n{stderr}");
     let sent = stdout.lines().find(|l| l.starts_with("sent ")).unwrap();
     let received = stdout.lines().find(|l| l.starts_with("received ")).unwrap();
     assert_eq!(field(received, "corrupt"), 0);
@@ -56,13 +56,13 @@ fn virtual_source_streams_intact_through_simulated_loss() {
 
 #[test]
 fn bad_arguments_say_what_is_wrong() {
-    let (ok, _, stderr) = serve(&["--shard-bytes", "1001"]);
+    let (ok, _, stderr) = loopback(&["--shard-bytes", "1001"]);
     assert!(!ok);
     assert!(stderr.contains("shard size 1001 must be even"), "{stderr}");
-    let (ok, _, stderr) = serve(&["--source", "pipewire"]);
+    let (ok, _, stderr) = loopback(&["--source", "pipewire"]);
     assert!(!ok);
     assert!(stderr.contains("invalid value 'pipewire'"), "{stderr}");
-    let (ok, _, stderr) = serve(&["--send-to", "127.0.0.1:9", "--secret", "zz"]);
+    let (ok, _, stderr) = loopback(&["--send-to", "127.0.0.1:9", "--secret", "zz"]);
     assert!(!ok);
     assert!(stderr.contains("64 hex digits"), "{stderr}");
 }
