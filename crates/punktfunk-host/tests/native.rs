@@ -194,7 +194,10 @@ fn fec_and_keyframe_requests_repair_loss() {
     let decoded = num(&s, "frames_decoded");
     let lost = num(&s, "frames_lost");
     assert!(decoded / (decoded + lost) >= 0.99, "{s}");
-    assert!(num(&s, "shards_recovered") > 30.0, "FEC did the repairs: {s}");
+    assert!(
+        num(&s, "shards_recovered") > 30.0,
+        "FEC did the repairs: {s}"
+    );
 
     let (s, ok, err) = probe(
         &host,

@@ -24,6 +24,8 @@ pub struct VideoEncoder {
     codec: Codec,
     mode: Mode,
     bitrate_kbps: u32,
+    /// The encoder must be reopened before the next picture (a rate change it can't take live).
+    reopen: bool,
 }
 
 /// The FFmpeg encoder for a codec and its low-latency options.
@@ -77,7 +79,18 @@ impl VideoEncoder {
             codec,
             mode,
             bitrate_kbps,
+            reopen: false,
         })
+    }
+
+    /// Changes the target rate: live for x264 (libavcodec re-configures it between pictures),
+    /// by reopening (so with a keyframe) for the others.
+    pub fn set_bitrate_kbps(&mut self, kbps: u32) {
+        self.bitrate_kbps = kbps;
+        match self.codec {
+            Codec::H264 => self.encoder.set_bit_rate(kbps as usize * 1000),
+            Codec::Hevc | Codec::Av1 => self.reopen = true,
+        }
     }
 
     fn open(codec: Codec, mode: Mode, bitrate_kbps: u32) -> Result<encoder::Video, VideoError> {
@@ -135,7 +148,8 @@ impl VideoEncoder {
         // SVT-AV1 forces no keyframes in its low-delay mode: start a fresh encoder, whose first
         // picture is one.
         let mut out = Vec::new();
-        if keyframe && self.codec == Codec::Av1 && self.next_pts > 0 {
+        if self.reopen || (keyframe && self.codec == Codec::Av1 && self.next_pts > 0) {
+            self.reopen = false;
             // Drain what the old encoder still holds, so no picture is lost.
             self.encoder.send_eof()?;
             self.drain(&mut out);

@@ -80,3 +80,55 @@ fn hevc_round_trips() {
 fn av1_round_trips() {
     round_trip(Codec::Av1, 3);
 }
+
+/// Average access-unit size over `n` pictures starting at picture `from`.
+fn average_size(encoder: &mut VideoEncoder, picture: &mut TestPicture, from: u32, n: u32) -> usize {
+    let mut total = 0;
+    for i in from..from + n {
+        let stamp = Stamp {
+            frame: i,
+            capture_us: 0,
+        };
+        total += encoder
+            .encode(picture.draw(stamp), false)
+            .unwrap()
+            .iter()
+            .map(|u| u.data.len())
+            .sum::<usize>();
+    }
+    total / n as usize
+}
+
+#[test]
+fn a_rate_change_takes_effect_live_for_h264_and_by_keyframe_for_hevc() {
+    let mode = Mode::new(640, 360, 60);
+    let mut picture = TestPicture::new(mode.width, mode.height).unwrap();
+    let mut h264 = VideoEncoder::new(Codec::H264, mode, 8_000).unwrap();
+    let high = average_size(&mut h264, &mut picture, 0, 40);
+    h264.set_bitrate_kbps(300);
+    let _settle = average_size(&mut h264, &mut picture, 40, 20);
+    let low = average_size(&mut h264, &mut picture, 60, 20);
+    // The picture is simple (content-bound near 2 KB a frame at the high rate), so expect a
+    // clear drop rather than the full 26×.
+    assert!(
+        low * 3 < high * 2,
+        "x264 took the new rate: {high} → {low} bytes a frame"
+    );
+
+    let mut hevc = VideoEncoder::new(Codec::Hevc, mode, 4_000).unwrap();
+    average_size(&mut hevc, &mut picture, 0, 5);
+    hevc.set_bitrate_kbps(1_000);
+    let units = hevc
+        .encode(
+            picture.draw(Stamp {
+                frame: 5,
+                capture_us: 0,
+            }),
+            false,
+        )
+        .unwrap();
+    assert!(
+        units[0].keyframe,
+        "the reopened x265 starts with a keyframe"
+    );
+}

@@ -163,9 +163,9 @@ fn stream(
         let wanted = control.bitrate_kbps.load(Ordering::Relaxed);
         if wanted != bitrate {
             bitrate = wanted;
-            // The encoder keeps its rate until it is rebuilt (with the next mode change).
-            if let FrameSource::Synthetic(s) = &mut source {
-                s.set_bitrate_kbps(bitrate);
+            match &mut source {
+                FrameSource::Synthetic(s) => s.set_bitrate_kbps(bitrate),
+                FrameSource::Encoded { encoder, .. } => encoder.set_bitrate_kbps(bitrate),
             }
         }
         let pending = control.reconfigure.lock().expect("reconfigure lock").take();
