@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # C toolchain and the bits -sys crates and bindgen look for
-  build-essential pkg-config clang libclang-dev
+  build-essential pkg-config clang libclang-dev procps
   # FFmpeg libraries the encoders link against
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev libavdevice-dev
 )

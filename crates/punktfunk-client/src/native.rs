@@ -197,6 +197,15 @@ impl NativeClient {
         })
     }
 
+    /// A decoder for the session's codec, or `None` when the stream is synthetic media (bytes
+    /// to check, not a bitstream). Hand it every frame and loss, in order.
+    pub fn decoder(&self) -> anyhow::Result<Option<crate::decode::StreamDecoder>> {
+        if self.welcome.features & punktfunk_core::wire::control::feature::SYNTHETIC_MEDIA != 0 {
+            return Ok(None);
+        }
+        Ok(Some(crate::decode::StreamDecoder::new(self.welcome.codec)?))
+    }
+
     pub fn welcome(&self) -> &Welcome {
         &self.welcome
     }

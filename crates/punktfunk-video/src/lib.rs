@@ -6,6 +6,9 @@
 //! [`picture::TestPicture`], the virtual source's frames.
 
 pub mod decoder;
+
+/// A decoded picture: FFmpeg's video frame (planes, strides, size).
+pub type Picture = ffmpeg_next::frame::Video;
 pub mod encoder;
 pub mod picture;
 

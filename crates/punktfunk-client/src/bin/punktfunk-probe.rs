@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 use clap::{Args, Parser, Subcommand};
+use punktfunk_client::decode::DecodeOutcome;
 use punktfunk_client::media::MediaPump;
 use punktfunk_client::native::{ClientEvent, ClientOptions, NativeClient};
 use punktfunk_client::report::receive_synthetic;
@@ -16,7 +17,6 @@ use punktfunk_core::control::{Codec, Mode};
 use punktfunk_core::wire::control::feature;
 use punktfunk_core::{synthetic, MediaSecret, ReassemblyLimits};
 use punktfunk_net::identity::Identity;
-use punktfunk_video::decoder::VideoDecoder;
 use punktfunk_video::picture::read_stamp;
 
 #[derive(Parser)]
@@ -205,11 +205,7 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
         welcome.codec.name()
     );
     let synthetic_media = welcome.features & feature::SYNTHETIC_MEDIA != 0;
-    let mut decoder = if synthetic_media {
-        None
-    } else {
-        Some(VideoDecoder::new(welcome.codec)?)
-    };
+    let mut decoder = client.decoder()?;
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(args.seconds);
     let mut loss_on = args.loss > 0.0;
@@ -262,21 +258,22 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
                             tally.corrupt += 1;
                         }
                     }
-                    Some(_) if tally.chain_broken => tally.skipped += 1,
                     Some(decoder) => {
                         let origin = welcome.clock_origin_unix_ns;
                         let mut pictures = Vec::new();
                         let mut size = None;
-                        let decoded = decoder.decode(&frame.data, |p| {
+                        let outcome = decoder.decode(&frame, |p| {
                             size = Some((p.width(), p.height()));
                             pictures.push(read_stamp(p).map(|s| (s, unix_ns())))
                         });
+                        match outcome {
+                            DecodeOutcome::Pictures(_) => {}
+                            DecodeOutcome::Skipped => tally.skipped += 1,
+                            DecodeOutcome::Failed => client.request_keyframe(),
+                        }
+                        tally.chain_broken = decoder.is_broken();
                         if size.is_some() {
                             tally.last_picture = size;
-                        }
-                        if decoded.is_err() {
-                            tally.chain_broken = true;
-                            client.request_keyframe();
                         }
                         for picture in pictures {
                             match picture {
@@ -303,6 +300,9 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
             ClientEvent::Lost { count, .. } => {
                 tally.lost += u64::from(count);
                 tally.chain_broken = true;
+                if let Some(decoder) = &mut decoder {
+                    decoder.on_loss();
+                }
             }
         }
     }
