@@ -96,8 +96,14 @@ impl Raw {
     }
 
     fn encode_all(&mut self) -> Vec<Vec<Vec<u8>>> {
-        let shard = self.plan.shard_bytes;
         let mut out = Vec::new();
+        self.encode_blocks(|recovery| out.push(recovery.map(<[u8]>::to_vec).collect()));
+        out
+    }
+
+    /// Encodes every block, handing each block's recovery shards to `each`.
+    fn encode_blocks(&mut self, mut each: impl FnMut(&mut dyn Iterator<Item = &[u8]>)) {
+        let shard = self.plan.shard_bytes;
         for b in self.plan.iter() {
             let (k, m) = (usize::from(b.data_shards), usize::from(b.recovery_shards));
             self.encoder.reset(k, m, shard).unwrap();
@@ -105,10 +111,9 @@ impl Raw {
             for s in self.shards[start..start + k * shard].chunks_exact(shard) {
                 self.encoder.add_original_shard(s).unwrap();
             }
-            let r = self.encoder.encode().unwrap();
-            out.push(r.recovery_iter().map(<[u8]>::to_vec).collect());
+            let result = self.encoder.encode().unwrap();
+            each(&mut result.recovery_iter());
         }
-        out
     }
 
     /// Seals every packet of the frame in place (the raw send-side AEAD cost).
@@ -125,19 +130,11 @@ impl Raw {
 
     /// Encodes every block (the raw send-side FEC cost).
     fn encode(&mut self) {
-        let shard = self.plan.shard_bytes;
-        for b in self.plan.iter() {
-            let (k, m) = (usize::from(b.data_shards), usize::from(b.recovery_shards));
-            self.encoder.reset(k, m, shard).unwrap();
-            let start = b.base as usize * shard;
-            for s in self.shards[start..start + k * shard].chunks_exact(shard) {
-                self.encoder.add_original_shard(s).unwrap();
+        self.encode_blocks(|recovery| {
+            for r in recovery {
+                black_box(r);
             }
-            let r = self.encoder.encode().unwrap();
-            for rec in r.recovery_iter() {
-                black_box(rec);
-            }
-        }
+        });
     }
 
     /// Opens the packets that survive the loss pattern (the raw receive-side AEAD cost).
