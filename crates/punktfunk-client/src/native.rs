@@ -235,6 +235,11 @@ impl NativeClient {
             .store((percent.clamp(0.0, 100.0) * 10.0) as u64, Ordering::Relaxed);
     }
 
+    /// Sends one input event (reliable and in order, on the control stream).
+    pub fn send_input(&self, event: punktfunk_core::control::InputEvent) {
+        let _ = self.commands.send(Message::Input(event));
+    }
+
     pub fn request_keyframe(&self) {
         let _ = self.commands.send(Message::KeyframeRequest);
     }

@@ -144,6 +144,7 @@ pub mod control {
         pub const KEYFRAME_REQUEST: u64 = 0x40;
         pub const RFI_REQUEST: u64 = 0x41;
         pub const FEEDBACK: u64 = 0x42;
+        pub const INPUT_EVENT: u64 = 0x50;
     }
 
     /// Largest body each type may have; unknown types get [`MAX_BODY`].
@@ -159,7 +160,8 @@ pub mod control {
             | msg::RFI_REQUEST
             | msg::FEEDBACK
             | msg::RECONFIGURE
-            | msg::RECONFIGURED => 256,
+            | msg::RECONFIGURED
+            | msg::INPUT_EVENT => 256,
             _ => MAX_BODY,
         }
     }
@@ -204,6 +206,15 @@ pub mod control {
             pub const PACKETS_RECEIVED: u64 = 3;
             pub const FRAMES_LOST: u64 = 4;
         }
+        pub mod input {
+            pub const KIND: u64 = 1;
+            pub const CODE: u64 = 2;
+            /// Signed: zigzag-encoded varint.
+            pub const X: u64 = 3;
+            /// Signed: zigzag-encoded varint.
+            pub const Y: u64 = 4;
+            pub const FLAGS: u64 = 5;
+        }
     }
 
     /// Codec bits (a mask in Hello, a single bit where one codec is named).
@@ -211,6 +222,20 @@ pub mod control {
         pub const H264: u64 = 0x01;
         pub const HEVC: u64 = 0x02;
         pub const AV1: u64 = 0x04;
+    }
+
+    /// Input event kinds (InputEvent field 1). The input issue extends this list.
+    pub mod input_kind {
+        pub const KEY_DOWN: u64 = 0;
+        pub const KEY_UP: u64 = 1;
+        /// Relative pointer motion: x, y deltas.
+        pub const MOUSE_MOVE: u64 = 2;
+        /// Absolute pointer position: x, y in the stream's mode.
+        pub const MOUSE_MOVE_ABS: u64 = 3;
+        pub const BUTTON_DOWN: u64 = 4;
+        pub const BUTTON_UP: u64 = 5;
+        /// Scroll: y in 1/120 of a detent.
+        pub const SCROLL: u64 = 6;
     }
 
     /// Feature bits (Hello: what the client can do; Welcome: what the session does).

@@ -84,6 +84,7 @@ fn the_documented_control_messages_match_the_code() {
         (msg::KEYFRAME_REQUEST, "KeyframeRequest"),
         (msg::RFI_REQUEST, "RfiRequest"),
         (msg::FEEDBACK, "Feedback"),
+        (msg::INPUT_EVENT, "InputEvent"),
     ] {
         let row = format!("| {kind:#04X} | {name} |").replace("0X", "0x");
         assert!(doc.contains(&row), "{row} missing from docs/protocol.md");

@@ -67,6 +67,9 @@ struct ConnectArgs {
     /// ...this many seconds into the stream.
     #[arg(long, default_value_t = 1.0)]
     reconfigure_after: f64,
+    /// Send this many pointer-motion input events, one per received frame from the start.
+    #[arg(long, default_value_t = 0)]
+    send_input: u32,
 }
 
 #[derive(Subcommand)]
@@ -210,6 +213,7 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
     let end = start + Duration::from_secs_f64(args.seconds);
     let mut loss_on = args.loss > 0.0;
     let mut reconfigure = args.reconfigure;
+    let mut inputs_left = args.send_input;
     let mut tally = Tally::default();
     while Instant::now() < end {
         if loss_on
@@ -233,6 +237,15 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
             }
             continue;
         };
+        if inputs_left > 0 {
+            inputs_left -= 1;
+            client.send_input(punktfunk_core::control::InputEvent {
+                kind: punktfunk_core::wire::control::input_kind::MOUSE_MOVE,
+                x: 3,
+                y: -2,
+                ..Default::default()
+            });
+        }
         match event {
             ClientEvent::Frame { frame, latency } => {
                 if frame.keyframe {

@@ -178,6 +178,27 @@ pub struct Feedback {
     pub frames_lost: u64,
 }
 
+/// Client → host: one input event (reliable, in order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InputEvent {
+    /// One of `wire::control::input_kind`.
+    pub kind: u64,
+    /// Key or button code.
+    pub code: u32,
+    pub x: i32,
+    pub y: i32,
+    pub flags: u32,
+}
+
+fn zigzag(v: i32) -> u64 {
+    u64::from(((v << 1) ^ (v >> 31)) as u32)
+}
+
+fn unzigzag(v: u64, name: &'static str) -> Result<i32, ControlError> {
+    let v = u32::try_from(v).map_err(|_| ControlError::BadValue(name))?;
+    Ok(((v >> 1) as i32) ^ -((v & 1) as i32))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     Hello(Hello),
@@ -213,6 +234,7 @@ pub enum Message {
         last: u32,
     },
     Feedback(Feedback),
+    Input(InputEvent),
     /// A type this end does not know; skipped.
     Unknown {
         kind: u64,
@@ -313,6 +335,15 @@ impl Message {
                     .uint(tag::small::PACKETS_RECEIVED, f.packets_received)
                     .uint(tag::small::FRAMES_LOST, f.frames_lost);
                 msg::FEEDBACK
+            }
+            Message::Input(e) => {
+                use tag::input as t;
+                w.uint(t::KIND, e.kind)
+                    .uint(t::CODE, e.code.into())
+                    .uint(t::X, zigzag(e.x))
+                    .uint(t::Y, zigzag(e.y))
+                    .uint(t::FLAGS, e.flags.into());
+                msg::INPUT_EVENT
             }
             Message::Unknown { kind } => *kind,
         };
@@ -441,6 +472,16 @@ impl Message {
                     .unwrap_or(0),
                 frames_lost: f.uint(tag::small::FRAMES_LOST, "frames_lost")?.unwrap_or(0),
             }),
+            msg::INPUT_EVENT => {
+                use tag::input as t;
+                Message::Input(InputEvent {
+                    kind: small(t::KIND, "kind")?,
+                    code: narrow(f.uint(t::CODE, "code")?.unwrap_or(0), "code")?,
+                    x: unzigzag(f.uint(t::X, "x")?.unwrap_or(0), "x")?,
+                    y: unzigzag(f.uint(t::Y, "y")?.unwrap_or(0), "y")?,
+                    flags: narrow(f.uint(t::FLAGS, "flags")?.unwrap_or(0), "flags")?,
+                })
+            }
             kind => Message::Unknown { kind },
         })
     }

@@ -32,6 +32,8 @@ pub struct SessionControl {
     pub reconfigure: Mutex<Option<(Mode, u8)>>,
     /// The configuration epoch last handed out.
     pub epoch: AtomicU8,
+    /// Input events received from the client.
+    pub input_events: std::sync::atomic::AtomicU64,
 }
 
 /// One access unit from a source.

@@ -164,6 +164,7 @@ async fn serve(plane: &Plane, conn: &quinn::Connection) -> Result<(), Refusal> {
         frames = stats.frames,
         packets = stats.packets,
         keyframes_on_request = steering.keyframes_sent_on_request.load(Ordering::Relaxed),
+        input_events = steering.input_events.load(Ordering::Relaxed),
         "stream stopped"
     );
     outcome
@@ -244,6 +245,11 @@ async fn control_loop(
                     },
                 )
                 .await?;
+            }
+            Message::Input(event) => {
+                // Injection comes with the input backends; until then events are counted.
+                steering.input_events.fetch_add(1, Ordering::Relaxed);
+                tracing::trace!(?event, "input");
             }
             Message::Unknown { kind } => tracing::debug!(kind, "unknown control message skipped"),
             other => tracing::debug!(?other, "control message ignored in this state"),
