@@ -317,7 +317,7 @@ fn summary() {
                     |_| {
                         sender
                             .packetize(&data, FrameInfo::default(), &params(pct), &mut batch)
-                            .unwrap()
+                            .unwrap();
                     },
                 );
                 t.time(seal, || (), |_| raw.seal());

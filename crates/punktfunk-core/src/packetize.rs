@@ -95,14 +95,14 @@ impl MediaSender {
         self.sealer.next_packet_number()
     }
 
-    /// Cuts `frame` into sealed packets in `out` (replacing what it held).
+    /// Cuts `frame` into sealed packets in `out` (replacing what it held); returns how it was cut.
     pub fn packetize(
         &mut self,
         frame: &[u8],
         info: FrameInfo,
         params: &FecParams,
         out: &mut PacketBatch,
-    ) -> Result<(), SendError> {
+    ) -> Result<FramePlan, SendError> {
         let plan = FramePlan::new(frame.len(), params)?;
         let count = plan.packet_count();
         if self.sealer.next_packet_number() + count as u64 > MAX_PACKET_NUMBER + 1 {
@@ -162,7 +162,7 @@ impl MediaSender {
                 }
             }
         }
-        Ok(())
+        Ok(plan)
     }
 }
 

@@ -3,6 +3,7 @@
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 
+use punktfunk_core::fec::FramePlan;
 use punktfunk_core::{FecParams, FrameInfo, MediaSecret, MediaSender, PacketBatch};
 use punktfunk_net::endpoint::MediaOut;
 
@@ -88,9 +89,15 @@ impl<S: PacketSink> MediaStreamer<S> {
         }
     }
 
-    /// Packetizes, seals and sends one access unit.
-    pub fn send_frame(&mut self, info: FrameInfo, frame: &[u8], fec: &FecParams) -> io::Result<()> {
-        self.sender
+    /// Packetizes, seals and sends one access unit; returns how it was cut into blocks.
+    pub fn send_frame(
+        &mut self,
+        info: FrameInfo,
+        frame: &[u8],
+        fec: &FecParams,
+    ) -> io::Result<FramePlan> {
+        let plan = self
+            .sender
             .packetize(frame, info, fec, &mut self.batch)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         for packet in self.batch.iter() {
@@ -104,6 +111,6 @@ impl<S: PacketSink> MediaStreamer<S> {
         }
         self.stats.frames += 1;
         self.stats.frame_bytes += frame.len() as u64;
-        Ok(())
+        Ok(plan)
     }
 }

@@ -209,19 +209,21 @@ fn stream(
         {
             let frame_index = own_index.unwrap_or(next_index);
             next_index = frame_index.wrapping_add(1);
-            if let Ok(plan) = punktfunk_core::fec::FramePlan::new(data.len(), &fec) {
-                let k = plan.iter().next().map_or(1, |b| b.data_shards);
-                control.typical_block_shards.store(k, Ordering::Relaxed);
-            }
             let info = FrameInfo {
                 frame_index,
                 pts_us,
                 epoch,
                 keyframe,
             };
-            if let Err(e) = streamer.send_frame(info, &data, &fec) {
-                tracing::warn!("media send failed, stopping the stream: {e}");
-                return streamer.stats;
+            match streamer.send_frame(info, &data, &fec) {
+                Ok(cut) => {
+                    let k = cut.iter().next().map_or(1, |b| b.data_shards);
+                    control.typical_block_shards.store(k, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    tracing::warn!("media send failed, stopping the stream: {e}");
+                    return streamer.stats;
+                }
             }
         }
         next += interval;
