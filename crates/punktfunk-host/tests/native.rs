@@ -14,8 +14,22 @@ use serde_json::Value;
 struct Host {
     child: Child,
     addr: SocketAddr,
+    fingerprint: String,
     log: Arc<Mutex<String>>,
     _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+/// A number per probe started, so each keeps its identity in a directory of its own.
+fn next_probe() -> usize {
+    static PROBES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A fresh scratch directory for one test's state (identities).
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pf-native-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 /// These tests measure frame rates and timeouts: run them one at a time, so two sessions of
@@ -24,6 +38,11 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 impl Host {
     fn start(extra: &[&str]) -> Host {
+        Self::start_in(&scratch("host"), extra)
+    }
+
+    /// A host keeping its identity in `config`.
+    fn start_in(config: &std::path::Path, extra: &[&str]) -> Host {
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         // Find (or build) the probe before the host's clock starts.
         probe_bin();
@@ -39,6 +58,7 @@ impl Host {
             .args(extra)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
+            .env("PUNKTFUNK_CONFIG_DIR", config)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -48,12 +68,12 @@ impl Host {
             .next()
             .unwrap()
             .unwrap();
-        let addr = first
-            .strip_prefix("listening ")
-            .and_then(|rest| rest.split_whitespace().next())
-            .expect("first line: listening ADDR fingerprint FP")
-            .parse()
-            .unwrap();
+        let words: Vec<&str> = first.split_whitespace().collect();
+        let ["listening", addr, "fingerprint", fingerprint] = words.as_slice() else {
+            panic!("first line: listening ADDR fingerprint FP, got {first}");
+        };
+        let addr = addr.parse().unwrap();
+        let fingerprint = fingerprint.to_string();
         let log = Arc::new(Mutex::new(String::new()));
         let sink = log.clone();
         let stderr = child.stderr.take().unwrap();
@@ -67,6 +87,7 @@ impl Host {
         Host {
             child,
             addr,
+            fingerprint,
             log,
             _serial: serial,
         }
@@ -120,7 +141,11 @@ fn probe_command(host: &Host, args: &[&str]) -> Command {
     cmd.arg("--connect")
         .arg(host.addr.to_string())
         .args(args)
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        .env(
+            "PUNKTFUNK_CLIENT_CONFIG_DIR",
+            scratch(&format!("probe-{}", next_probe())),
+        );
     cmd
 }
 
@@ -165,6 +190,19 @@ fn a_720p60_h264_session_decodes_every_frame_in_order() {
         host.log_shows("client quit", Duration::from_secs(3)),
         "0x51 seen as a quit"
     );
+}
+
+#[test]
+fn the_host_keeps_its_identity_across_restarts() {
+    let config = scratch("restart");
+    let first = Host::start_in(&config, &["--source", "synthetic"]);
+    let fingerprint = first.fingerprint.clone();
+    let (s, ok, err) = probe(&first, &["--seconds", "1"]);
+    assert!(ok, "{s}\n{err}");
+    assert_eq!(s["host_fingerprint"], fingerprint.as_str());
+    drop(first);
+    let second = Host::start_in(&config, &["--source", "synthetic"]);
+    assert_eq!(second.fingerprint, fingerprint);
 }
 
 #[test]

@@ -19,7 +19,60 @@ impl Clone for Identity {
     }
 }
 
+/// File names of an identity in its directory.
+const CERT_FILE: &str = "cert.der";
+const KEY_FILE: &str = "key.der";
+
 impl Identity {
+    /// The identity kept in `dir` (`cert.der`, `key.der`), made and saved on first use. A file
+    /// that exists but cannot be used is an error, never silently replaced: the fingerprint is
+    /// what peers have pinned.
+    pub fn load_or_create(dir: &std::path::Path, name: &str) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let (cert_path, key_path) = (dir.join(CERT_FILE), dir.join(KEY_FILE));
+        match (cert_path.exists(), key_path.exists()) {
+            (true, true) => {
+                let cert = std::fs::read(&cert_path)
+                    .with_context(|| format!("cannot read {}", cert_path.display()))?;
+                let key = std::fs::read(&key_path)
+                    .with_context(|| format!("cannot read {}", key_path.display()))?;
+                let identity = Self {
+                    cert: CertificateDer::from(cert),
+                    key: PrivatePkcs8KeyDer::from(key),
+                };
+                identity.check().with_context(|| {
+                    format!(
+                        "the identity in {} is damaged; move it away to make a new one \
+                         (paired devices will have to pair again)",
+                        dir.display()
+                    )
+                })?;
+                Ok(identity)
+            }
+            (false, false) => {
+                let identity = Self::generate(name)?;
+                crate::store::write_private(&key_path, identity.key.secret_pkcs8_der())?;
+                crate::store::write_private(&cert_path, identity.cert.as_ref())?;
+                tracing::info!(dir = %dir.display(), fingerprint = %identity.fingerprint(),
+                    "made a new identity");
+                Ok(identity)
+            }
+            _ => anyhow::bail!(
+                "{} holds only half an identity ({} and {} go together); move it away to make a new one",
+                dir.display(),
+                CERT_FILE,
+                KEY_FILE
+            ),
+        }
+    }
+
+    /// Whether the key parses and the certificate is one.
+    fn check(&self) -> anyhow::Result<()> {
+        rcgen::KeyPair::try_from(self.key.secret_pkcs8_der())?;
+        rustls::server::ParsedCertificate::try_from(&self.cert)?;
+        Ok(())
+    }
+
     /// A fresh ECDSA P-256 identity named `name`.
     pub fn generate(name: &str) -> anyhow::Result<Self> {
         let key = rcgen::KeyPair::generate()?;

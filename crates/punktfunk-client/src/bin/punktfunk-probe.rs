@@ -188,8 +188,10 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
         .with_context(|| format!("--connect {host}: not HOST:PORT or cannot resolve"))?
         .next()
         .ok_or_else(|| anyhow!("--connect {host}: no address"))?;
-    // A persistent client identity arrives with pairing; until then each run makes one.
-    let identity = Identity::generate("punktfunk-probe")?;
+    // The client's identity lives in its own config dir: the host will know it by it.
+    let dir = punktfunk_net::store::config_dir("punktfunk-probe", "PUNKTFUNK_CLIENT_CONFIG_DIR")?
+        .join("identity");
+    let identity = Identity::load_or_create(&dir, "punktfunk-probe")?;
     let options = ClientOptions {
         mode: args.mode,
         preferred_codec: args.codec,

@@ -15,6 +15,7 @@ use anyhow::Context;
 use punktfunk_core::wire::ports;
 use punktfunk_net::endpoint::{bind, MediaOut};
 use punktfunk_net::identity::Identity;
+use punktfunk_net::store::config_dir;
 use punktfunk_net::tls::{idle_and_keep_alive, server_config};
 
 use crate::source::SourceKind;
@@ -67,8 +68,9 @@ pub fn run(args: NativeArgs) -> anyhow::Result<()> {
 async fn listen(args: NativeArgs) -> anyhow::Result<()> {
     let idle = Duration::from_millis(args.idle_timeout_ms);
     let (idle, keep_alive) = idle_and_keep_alive(idle);
-    // The persistent identity arrives with pairing; until then each run makes a fresh one.
-    let identity = Identity::generate("punktfunk-host")?;
+    // The host's identity lives in its config dir, so clients can pin its fingerprint.
+    let dir = config_dir("punktfunk", "PUNKTFUNK_CONFIG_DIR")?.join("native-identity");
+    let identity = Identity::load_or_create(&dir, "punktfunk-host")?;
     let addr = SocketAddr::new(args.native_bind, args.native_port);
     let shared = bind(addr, Some(server_config(&identity, idle)?))
         .with_context(|| format!("cannot listen on UDP {addr} (--native-port)"))?;
