@@ -322,6 +322,7 @@ impl MediaThread {
                     t.saturating_duration_since(Instant::now())
                 })
                 .clamp(Duration::from_millis(1), Duration::from_millis(50));
+            let mut idle = false;
             match self.media_in.recv_timeout(wait) {
                 Ok(mut d) if d.from == self.host => {
                     let loss = self.stats.loss_per_mille.load(Ordering::Relaxed);
@@ -339,10 +340,15 @@ impl MediaThread {
                     self.receiver.handle_datagram(&mut d.bytes, Instant::now());
                 }
                 Ok(_) => {} // media from an address that is not our host
-                Err(RecvTimeoutError::Timeout) => self.receiver.handle_timeout(Instant::now()),
+                Err(RecvTimeoutError::Timeout) => {
+                    idle = true;
+                    self.receiver.handle_timeout(Instant::now());
+                }
                 Err(RecvTimeoutError::Disconnected) => return,
             }
+            let mut produced = false;
             while let Some(event) = self.receiver.poll_event() {
+                produced = true;
                 let event = match event {
                     Event::Frame(frame) => {
                         if frame.keyframe {
@@ -371,9 +377,14 @@ impl MediaThread {
                     .fetch_add(1, Ordering::Relaxed);
                 let _ = self.commands.send(Message::KeyframeRequest);
             }
+            // Publish the counters per frame or idle tick, not per packet (a lock each time).
+            let report_due = window.0.elapsed() >= FEEDBACK_WINDOW;
+            if !(produced || idle || report_due) {
+                continue;
+            }
             let counters = self.receiver.counters();
             *self.stats.counters.lock().expect("stats lock") = counters;
-            if window.0.elapsed() >= FEEDBACK_WINDOW {
+            if report_due {
                 let _ = self
                     .commands
                     .send(Message::Feedback(feedback(window.1, &window.2, &counters)));

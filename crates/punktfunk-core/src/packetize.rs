@@ -51,15 +51,6 @@ impl PacketBatch {
         self.packet_len
     }
 
-    /// All packets, contiguous.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
-    }
-
-    pub fn packet(&self, i: usize) -> &[u8] {
-        &self.buf[i * self.packet_len..(i + 1) * self.packet_len]
-    }
-
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
         self.buf.chunks_exact(self.packet_len.max(1))
     }

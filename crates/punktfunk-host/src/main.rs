@@ -32,12 +32,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    punktfunk_net::init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) | Command::Punktfunk1Host(args) => native::run(args).map(|()| true),

@@ -151,7 +151,11 @@ fn probe_command(host: &Host, args: &[&str]) -> Command {
 
 /// Runs a probe to the end; its JSON summary (last stdout line) and whether it succeeded.
 fn probe(host: &Host, args: &[&str]) -> (Value, bool, String) {
-    let out = probe_command(host, args).output().unwrap();
+    summary(probe_command(host, args).output().unwrap())
+}
+
+/// A finished probe's JSON summary (its last stdout line; Null if none), success, and stderr.
+fn summary(out: std::process::Output) -> (Value, bool, String) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let last = stdout.lines().last().unwrap_or_default();
@@ -298,13 +302,8 @@ fn two_probes_at_once_each_get_their_own_mode() {
         .spawn()
         .unwrap();
     for (child, mode, fps) in [(a, "1280x720@60", 50.0), (b, "640x360@30", 27.0)] {
-        let out = child.wait_with_output().unwrap();
-        let last = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .last()
-            .unwrap()
-            .to_owned();
-        let s: Value = serde_json::from_str(&last).unwrap();
+        let (s, ok, err) = summary(child.wait_with_output().unwrap());
+        assert!(ok, "{s}\n{err}");
         assert_eq!(s["mode"], mode);
         assert!(num(&s, "fps") >= fps, "{s}");
         assert_eq!(num(&s, "frames_corrupt"), 0.0);
@@ -393,13 +392,8 @@ fn garbage_is_refused_and_other_sessions_keep_streaming() {
         u64::from(punktfunk_core::wire::close::PROTOCOL_VIOLATION)
     );
 
-    let out = good.wait_with_output().unwrap();
-    let last = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned();
-    let s: Value = serde_json::from_str(&last).unwrap();
+    let (s, ok, err) = summary(good.wait_with_output().unwrap());
+    assert!(ok, "{s}\n{err}");
     assert!(num(&s, "frames_decoded") >= 170.0, "{s}");
     assert_eq!(num(&s, "frames_corrupt"), 0.0);
 }

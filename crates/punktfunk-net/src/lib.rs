@@ -14,3 +14,13 @@ pub mod endpoint;
 pub mod identity;
 pub mod store;
 pub mod tls;
+
+/// Logging for the binaries: to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}

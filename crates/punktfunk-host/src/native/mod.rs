@@ -92,6 +92,7 @@ async fn listen(args: NativeArgs) -> anyhow::Result<()> {
         active: AtomicUsize::new(0),
     });
     let endpoint = shared.endpoint;
+    let socket = shared.socket;
     let accept = async {
         while let Some(incoming) = endpoint.accept().await {
             let plane = plane.clone();
@@ -116,6 +117,8 @@ async fn listen(args: NativeArgs) -> anyhow::Result<()> {
     endpoint.wait_idle().await;
     tracing::info!(
         sessions_left = plane.active.load(Ordering::Relaxed),
+        // Media that arrived with nobody to take it (strangers, or a full queue).
+        media_dropped = socket.media_dropped.load(Ordering::Relaxed),
         "native plane down"
     );
     Ok(())
