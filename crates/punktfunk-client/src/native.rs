@@ -44,6 +44,9 @@ pub struct ClientOptions {
     /// Drop this share of received media packets on purpose (to exercise FEC), percent.
     pub simulate_loss_percent: f64,
     pub limits: ReassemblyLimits,
+    /// The host fingerprint pinned for this host (after pairing): a host presenting another
+    /// certificate is refused before anything is sent to it.
+    pub expected_host: Option<Fingerprint>,
 }
 
 impl Default for ClientOptions {
@@ -57,8 +60,125 @@ impl Default for ClientOptions {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             simulate_loss_percent: 0.0,
             limits: ReassemblyLimits::default(),
+            expected_host: None,
         }
     }
+}
+
+/// The host's certificate is not the one pinned for it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the host's certificate changed: pinned {expected}, presented {presented}. This may be a \
+     man in the middle; if the host was really reinstalled, forget it and pair again"
+)]
+pub struct HostChanged {
+    pub expected: Fingerprint,
+    pub presented: Fingerprint,
+}
+
+/// Checks the host's certificate against the pinned one.
+fn check_pin(
+    conn: &quinn::Connection,
+    expected: Option<Fingerprint>,
+) -> anyhow::Result<Fingerprint> {
+    let presented =
+        peer_fingerprint(conn).ok_or_else(|| anyhow!("host presented no certificate"))?;
+    if let Some(expected) = expected.filter(|e| *e != presented) {
+        conn.close(
+            close::NO_ERROR.into(),
+            b"host certificate not the pinned one",
+        );
+        return Err(HostChanged {
+            expected,
+            presented,
+        }
+        .into());
+    }
+    Ok(presented)
+}
+
+fn client_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .thread_name("punktfunk-client")
+        .build()?)
+}
+
+fn any_local(host: SocketAddr) -> SocketAddr {
+    if host.is_ipv4() {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    }
+}
+
+fn refused(conn: &quinn::Connection, e: &dyn std::fmt::Display) -> anyhow::Error {
+    let why = conn
+        .close_reason()
+        .map_or_else(|| e.to_string(), |r| describe_close(&r));
+    anyhow!("host refused: {why}")
+}
+
+/// Runs a PIN pairing ceremony with the host; returns the host's fingerprint, to pin. The host
+/// must have a pairing window armed (`punktfunk-host ctl pair arm` shows the PIN).
+pub fn pair(
+    host: SocketAddr,
+    identity: &Identity,
+    pin: &str,
+    device_name: &str,
+) -> anyhow::Result<Fingerprint> {
+    use punktfunk_core::pairing::ClientCeremony;
+    let runtime = client_runtime()?;
+    runtime.block_on(async {
+        let shared = bind(any_local(host), None)?;
+        let config = client_config(identity, DEFAULT_IDLE_TIMEOUT)?;
+        let conn = shared
+            .endpoint
+            .connect_with(config, host, "punktfunk")?
+            .await
+            .with_context(|| format!("cannot reach a punktfunk host at {host}"))?;
+        let host_fp = check_pin(&conn, None)?;
+        let (ceremony, spake) = ClientCeremony::start(pin, identity.fingerprint().0, host_fp.0);
+        let (mut send, recv) = conn.open_bi().await.map_err(|e| refused(&conn, &e))?;
+        let mut reader = ControlReader::new(recv);
+        control_io::send(
+            &mut send,
+            &Message::PairRequest {
+                device_name: device_name.to_owned(),
+                spake,
+            },
+        )
+        .await
+        .map_err(|e| refused(&conn, &e))?;
+        let (host_spake, confirm) =
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, reader.next()).await {
+                Ok(Ok(Some(Message::PairChallenge { spake, confirm }))) => (spake, confirm),
+                Ok(Ok(other)) => bail!("host answered {other:?} instead of PairChallenge"),
+                Ok(Err(e)) => return Err(refused(&conn, &e)),
+                Err(_) => bail!("no PairChallenge within {HANDSHAKE_TIMEOUT:?}"),
+            };
+        let proof = match ceremony.answer(&host_spake, &confirm) {
+            Ok(proof) => proof,
+            Err(e) => {
+                conn.close(close::PAIRING_DENIED.into(), b"wrong PIN");
+                shared.endpoint.wait_idle().await;
+                bail!("pairing failed: {e} (check the PIN the host shows)");
+            }
+        };
+        control_io::send(&mut send, &Message::PairProof { confirm: proof })
+            .await
+            .map_err(|e| refused(&conn, &e))?;
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, reader.next()).await {
+            Ok(Ok(Some(Message::PairResult { ok: true }))) => {}
+            Ok(Ok(other)) => bail!("host answered {other:?} instead of PairResult"),
+            Ok(Err(e)) => return Err(refused(&conn, &e)),
+            Err(_) => bail!("no PairResult within {HANDSHAKE_TIMEOUT:?}"),
+        }
+        conn.close(close::NO_ERROR.into(), b"paired");
+        shared.endpoint.wait_idle().await;
+        Ok(host_fp)
+    })
 }
 
 /// What the media thread hands the application.
@@ -106,17 +226,8 @@ impl NativeClient {
         identity: &Identity,
         options: ClientOptions,
     ) -> anyhow::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .thread_name("punktfunk-client")
-            .build()?;
-        let local: SocketAddr = if host.is_ipv4() {
-            "0.0.0.0:0".parse()?
-        } else {
-            "[::]:0".parse()?
-        };
-        let shared = runtime.block_on(async { bind(local, None) })?;
+        let runtime = client_runtime()?;
+        let shared = runtime.block_on(async { bind(any_local(host), None) })?;
         let config = client_config(identity, options.idle_timeout)?;
         let endpoint = shared.endpoint.clone();
         let (conn, send, reader, welcome) = runtime.block_on(async {
@@ -124,12 +235,7 @@ impl NativeClient {
                 .connect_with(config, host, "punktfunk")?
                 .await
                 .with_context(|| format!("cannot reach a punktfunk host at {host}"))?;
-            let refused = |conn: &quinn::Connection, e: &dyn std::fmt::Display| {
-                let why = conn
-                    .close_reason()
-                    .map_or_else(|| e.to_string(), |r| describe_close(&r));
-                anyhow!("host refused the session: {why}")
-            };
+            check_pin(&conn, options.expected_host)?;
             let (mut send, recv) = conn.open_bi().await.map_err(|e| refused(&conn, &e))?;
             let hello = Hello {
                 resume_id: None,
@@ -434,6 +540,12 @@ pub fn describe_close(reason: &quinn::ConnectionError) -> String {
                 close::PROTOCOL_VIOLATION => "protocol violation",
                 close::SETUP_FAILED => "setup failed",
                 close::NOT_PAIRED => "not paired",
+                close::PAIRING_NOT_ARMED => "no pairing window",
+                close::PAIRING_WRONG_DEVICE => "pairing window bound to another device",
+                close::PAIRING_RATE_LIMITED => "pairing rate-limited",
+                close::PAIRING_DENIED => "pairing denied",
+                close::BUSY => "busy",
+                close::WIRE_VERSION => "wire version mismatch",
                 _ => "closed",
             };
             format!(

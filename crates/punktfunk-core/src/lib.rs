@@ -9,6 +9,7 @@
 //! - [`fec`]: block geometry for GF(2^16) Reed–Solomon.
 //! - [`crypto`]: AES-128-GCM with a rotating key schedule.
 //! - [`replay`]: packet-number recovery and the anti-replay window.
+//! - [`pairing`]: the SPAKE2 PIN ceremony and the host's pairing window.
 //! - [`packetize`]: the send path (frame → sealed packets).
 //! - [`reassembly`] and [`receiver`]: the receive path (packets → frames or losses).
 //! - [`synthetic`]: deterministic stand-in access units for tests and loopback runs.
@@ -19,6 +20,7 @@ pub mod crypto;
 pub mod fec;
 pub mod header;
 pub mod packetize;
+pub mod pairing;
 pub mod reassembly;
 pub mod receiver;
 pub mod replay;

@@ -102,9 +102,15 @@ pub mod close {
     pub const BUSY: u32 = 0x42;
     /// The client quit deliberately: tear its display down at once, no linger.
     pub const CLIENT_QUIT: u32 = 0x51;
-    /// The client's fingerprint is not paired.
+    /// Pairing asked for while no pairing window is armed (or it expired).
+    pub const PAIRING_NOT_ARMED: u32 = 0x60;
+    /// The armed pairing window is bound to another device's fingerprint.
+    pub const PAIRING_WRONG_DEVICE: u32 = 0x61;
+    /// Pairing asked for during the cooldown after a failed ceremony, or while another runs.
+    pub const PAIRING_RATE_LIMITED: u32 = 0x62;
+    /// The client's fingerprint is not paired (or was unpaired): pair first.
     pub const NOT_PAIRED: u32 = 0x63;
-    /// Pairing refused (wrong PIN, window closed or bound to another device).
+    /// Pairing refused: the PIN did not match (or a man in the middle split the certificates).
     pub const PAIRING_DENIED: u32 = 0x64;
     /// The peer speaks a protocol version this end does not.
     pub const WIRE_VERSION: u32 = 0x67;
@@ -135,6 +141,11 @@ pub mod control {
         pub const HELLO: u64 = 0x01;
         pub const WELCOME: u64 = 0x02;
         pub const READY: u64 = 0x03;
+        /// Pairing ceremony (SPAKE2 PIN): request, challenge, proof, result.
+        pub const PAIR_REQUEST: u64 = 0x10;
+        pub const PAIR_CHALLENGE: u64 = 0x11;
+        pub const PAIR_PROOF: u64 = 0x12;
+        pub const PAIR_RESULT: u64 = 0x13;
         pub const RECONFIGURE: u64 = 0x20;
         pub const RECONFIGURED: u64 = 0x21;
         pub const SET_BITRATE: u64 = 0x24;
@@ -161,7 +172,11 @@ pub mod control {
             | msg::FEEDBACK
             | msg::RECONFIGURE
             | msg::RECONFIGURED
-            | msg::INPUT_EVENT => 256,
+            | msg::INPUT_EVENT
+            | msg::PAIR_REQUEST
+            | msg::PAIR_CHALLENGE
+            | msg::PAIR_PROOF
+            | msg::PAIR_RESULT => 256,
             _ => MAX_BODY,
         }
     }
@@ -206,6 +221,14 @@ pub mod control {
             pub const PACKETS_RECEIVED: u64 = 3;
             pub const FRAMES_LOST: u64 = 4;
         }
+        pub mod pair {
+            pub const DEVICE_NAME: u64 = 1;
+            /// The sender's SPAKE2 message.
+            pub const SPAKE: u64 = 2;
+            /// HMAC-SHA256 key confirmation (32 bytes).
+            pub const CONFIRM: u64 = 3;
+            pub const OK: u64 = 4;
+        }
         pub mod input {
             pub const KIND: u64 = 1;
             pub const CODE: u64 = 2;
@@ -246,7 +269,51 @@ pub mod control {
     }
 
     /// Bounds of values inside messages.
+    pub const MAX_SPAKE_MESSAGE: usize = 64;
     pub const MAX_DEVICE_NAME: usize = 64;
     pub const MAX_DIMENSION: u32 = 16_384;
     pub const MAX_REFRESH_MILLIHZ: u32 = 1_000_000;
+}
+
+/// PIN pairing (SPAKE2 over Ed25519): key-confirmation labels and the window's rules.
+pub mod pairing {
+    /// HMAC-SHA256 labels of the two key confirmations; each MAC covers
+    /// `label ‖ client fingerprint ‖ host fingerprint`.
+    pub const HOST_CONFIRM_LABEL: &[u8] = b"punktfunk-pair-host";
+    pub const CLIENT_CONFIRM_LABEL: &[u8] = b"punktfunk-pair-client";
+    /// Digits of a PIN the host shows.
+    pub const PIN_DIGITS: usize = 4;
+    /// A pairing window stays armed this long unless told otherwise, seconds.
+    pub const DEFAULT_WINDOW_TTL_S: u64 = 120;
+    /// Longest window an operator may arm, seconds.
+    pub const MAX_WINDOW_TTL_S: u64 = 3600;
+    /// After a failed ceremony no new one starts for this long, milliseconds.
+    pub const COOLDOWN_MS: u64 = 2000;
+    /// A window closes after this many failed ceremonies (each is one online PIN guess).
+    pub const MAX_FAILED_CEREMONIES: u32 = 5;
+}
+
+/// mDNS (DNS-SD) discovery: service types and TXT keys.
+pub mod discovery {
+    /// The native plane, always advertised (unless `--no-mdns`).
+    pub const NATIVE_SERVICE: &str = "_punktfunk._udp.local.";
+    /// GameStream, advertised while that plane is on.
+    pub const GAMESTREAM_SERVICE: &str = "_nvstream._tcp.local.";
+    pub mod txt {
+        /// Short stable host id (the fingerprint's first 16 hex digits).
+        pub const ID: &str = "id";
+        /// The host certificate's SHA-256 fingerprint, hex.
+        pub const FINGERPRINT: &str = "fp";
+        /// `required` (PIN pairing) or `optional` (`serve --open`: trust on first use).
+        pub const PAIRING: &str = "pair";
+        /// Management API port.
+        pub const MGMT_PORT: &str = "mgmt";
+        /// Protocol name: [`super::super::control::ALPN`] as text.
+        pub const PROTOCOL: &str = "proto";
+        /// Wire versions spoken, comma-separated.
+        pub const WIRE: &str = "wire";
+    }
+    pub const PAIRING_REQUIRED: &str = "required";
+    pub const PAIRING_OPTIONAL: &str = "optional";
+    pub const WIRE_VERSIONS: &str = "1";
 }

@@ -127,6 +127,18 @@ fn message() -> impl Strategy<Value = Message> {
                     frames_lost,
                 })
             }),
+        (
+            "[a-z0-9 -]{0,64}",
+            prop::collection::vec(any::<u8>(), 1..=64)
+        )
+            .prop_map(|(device_name, spake)| Message::PairRequest { device_name, spake }),
+        (
+            prop::collection::vec(any::<u8>(), 1..=64),
+            any::<[u8; 32]>()
+        )
+            .prop_map(|(spake, confirm)| Message::PairChallenge { spake, confirm }),
+        any::<[u8; 32]>().prop_map(|confirm| Message::PairProof { confirm }),
+        any::<bool>().prop_map(|ok| Message::PairResult { ok }),
     ]
 }
 

@@ -102,3 +102,36 @@ fn the_documented_control_messages_match_the_code() {
         std::str::from_utf8(control::ALPN).unwrap()
     )));
 }
+
+#[test]
+fn the_documented_pairing_numbers_match_the_code() {
+    use punktfunk_core::wire::{close, control::msg, pairing};
+    let doc = protocol_doc();
+    for (kind, name) in [
+        (msg::PAIR_REQUEST, "PairRequest"),
+        (msg::PAIR_CHALLENGE, "PairChallenge"),
+        (msg::PAIR_PROOF, "PairProof"),
+        (msg::PAIR_RESULT, "PairResult"),
+    ] {
+        assert!(doc.contains(&format!("| {kind:#04x} | {name} |")), "{name}");
+    }
+    for code in [
+        close::PAIRING_NOT_ARMED,
+        close::PAIRING_WRONG_DEVICE,
+        close::PAIRING_RATE_LIMITED,
+        close::NOT_PAIRED,
+        close::PAIRING_DENIED,
+    ] {
+        assert!(
+            doc.contains(&format!("`{code:#04x}`")),
+            "close code {code:#x}"
+        );
+    }
+    for label in [pairing::HOST_CONFIRM_LABEL, pairing::CLIENT_CONFIRM_LABEL] {
+        assert!(doc.contains(&format!("`{}`", String::from_utf8_lossy(label))));
+    }
+    assert!(doc.contains(&format!("{} s cooldown", pairing::COOLDOWN_MS / 1000)));
+    assert!(doc.contains(&format!("after {} of them", pairing::MAX_FAILED_CEREMONIES)));
+    assert!(doc.contains(&format!("default {} s", pairing::DEFAULT_WINDOW_TTL_S)));
+    assert!(doc.contains(&format!("{}-digit PIN", pairing::PIN_DIGITS)));
+}

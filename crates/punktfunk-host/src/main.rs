@@ -1,10 +1,14 @@
 //! `punktfunk-host`: the streaming host.
 
 mod bench;
+mod ctl;
+mod discovery;
 mod loopback;
 mod native;
+mod serve;
 mod source;
 mod stream;
+mod trust;
 
 use std::process::ExitCode;
 
@@ -19,11 +23,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve clients: the native (punktfunk/1) plane on UDP 9777.
-    Serve(native::NativeArgs),
-    /// Standalone native (punktfunk/1) listener, for testing and measurement.
+    /// Serve clients: the native (punktfunk/1) plane on UDP 9777, PIN pairing, mDNS.
+    Serve(serve::ServeArgs),
+    /// The same host under the name of its protocol (kept for scripts).
     #[command(name = "punktfunk1-host")]
-    Punktfunk1Host(native::NativeArgs),
+    Punktfunk1Host(serve::ServeArgs),
+    /// Operate the running host: status, sessions, paired devices, the pairing window.
+    Ctl(ctl::CtlArgs),
     /// Stream synthetic frames through the data plane to an in-process receiver over loopback
     /// UDP (or to `punktfunk-probe listen`) and report what arrived.
     Loopback(loopback::LoopbackArgs),
@@ -35,7 +41,8 @@ fn main() -> ExitCode {
     punktfunk_net::init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) | Command::Punktfunk1Host(args) => native::run(args).map(|()| true),
+        Command::Serve(args) | Command::Punktfunk1Host(args) => serve::run(args).map(|()| true),
+        Command::Ctl(args) => return ctl::run(args),
         Command::Loopback(args) => loopback::run(args),
         Command::Bench(args) => bench::run(args),
     };

@@ -19,6 +19,15 @@ impl Clone for Identity {
     }
 }
 
+/// The key behind an identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// The native plane's (modern, small, fast).
+    EcdsaP256,
+    /// GameStream's: Moonlight clients expect RSA-2048 with SHA-256 signatures.
+    Rsa2048,
+}
+
 /// File names of an identity in its directory.
 const CERT_FILE: &str = "cert.der";
 const KEY_FILE: &str = "key.der";
@@ -28,6 +37,15 @@ impl Identity {
     /// that exists but cannot be used is an error, never silently replaced: the fingerprint is
     /// what peers have pinned.
     pub fn load_or_create(dir: &std::path::Path, name: &str) -> anyhow::Result<Self> {
+        Self::load_or_create_kind(dir, name, KeyKind::EcdsaP256)
+    }
+
+    /// [`Self::load_or_create`] with the key kind to make when there is none yet.
+    pub fn load_or_create_kind(
+        dir: &std::path::Path,
+        name: &str,
+        kind: KeyKind,
+    ) -> anyhow::Result<Self> {
         use anyhow::Context;
         let (cert_path, key_path) = (dir.join(CERT_FILE), dir.join(KEY_FILE));
         match (cert_path.exists(), key_path.exists()) {
@@ -50,7 +68,7 @@ impl Identity {
                 Ok(identity)
             }
             (false, false) => {
-                let identity = Self::generate(name)?;
+                let identity = Self::generate_kind(name, kind)?;
                 crate::store::write_private(&key_path, identity.key.secret_pkcs8_der())?;
                 crate::store::write_private(&cert_path, identity.cert.as_ref())?;
                 tracing::info!(dir = %dir.display(), fingerprint = %identity.fingerprint(),
@@ -75,7 +93,23 @@ impl Identity {
 
     /// A fresh ECDSA P-256 identity named `name`.
     pub fn generate(name: &str) -> anyhow::Result<Self> {
-        let key = rcgen::KeyPair::generate()?;
+        Self::generate_kind(name, KeyKind::EcdsaP256)
+    }
+
+    /// A fresh identity of the given key kind named `name`.
+    pub fn generate_kind(name: &str, kind: KeyKind) -> anyhow::Result<Self> {
+        let key = match kind {
+            KeyKind::EcdsaP256 => rcgen::KeyPair::generate()?,
+            KeyKind::Rsa2048 => {
+                use rsa::pkcs8::EncodePrivateKey;
+                let rsa = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)?;
+                let der = rsa.to_pkcs8_der()?;
+                rcgen::KeyPair::from_pkcs8_der_and_sign_algo(
+                    &PrivatePkcs8KeyDer::from(der.as_bytes().to_vec()),
+                    &rcgen::PKCS_RSA_SHA256,
+                )?
+            }
+        };
         let mut params = rcgen::CertificateParams::new(vec![name.to_owned()])?;
         params.distinguished_name = rcgen::DistinguishedName::new();
         params

@@ -59,3 +59,20 @@ fn the_config_dir_follows_the_override_then_xdg() {
         PathBuf::from("/tmp/pf-xdg/punktfunk")
     );
 }
+
+#[test]
+fn the_gamestream_identity_is_rsa_2048_and_persists() {
+    use punktfunk_net::identity::KeyKind;
+    let dir = scratch("rsa").join("gamestream-identity");
+    let first = Identity::load_or_create_kind(&dir, "punktfunk", KeyKind::Rsa2048).unwrap();
+    let again = Identity::load_or_create_kind(&dir, "punktfunk", KeyKind::Rsa2048).unwrap();
+    assert_eq!(first.fingerprint(), again.fingerprint());
+    let key = rcgen::KeyPair::try_from(match &first.key() {
+        rustls::pki_types::PrivateKeyDer::Pkcs8(k) => k.secret_pkcs8_der(),
+        _ => panic!("PKCS#8 expected"),
+    })
+    .unwrap();
+    assert!(key.is_compatible(&rcgen::PKCS_RSA_SHA256), "an RSA key");
+    // 2048-bit modulus: the PKCS#1 RSAPublicKey of RSA-2048 (e = 65537) is 270 bytes.
+    assert_eq!(key.public_key_raw().len(), 270);
+}

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 use clap::{Args, Parser, Subcommand};
 use punktfunk_client::decode::DecodeOutcome;
+use punktfunk_client::known_hosts::KnownHosts;
 use punktfunk_client::media::MediaPump;
 use punktfunk_client::native::{ClientEvent, ClientOptions, NativeClient};
 use punktfunk_client::report::receive_synthetic;
@@ -74,6 +75,28 @@ struct ConnectArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Pair with a host by the PIN it shows (`punktfunk-host ctl pair arm`), then pin its
+    /// certificate for later sessions.
+    Pair {
+        /// The host, HOST:PORT (the native port).
+        host: String,
+        #[arg(long)]
+        pin: String,
+        /// How the host will list this device.
+        #[arg(long, default_value = "punktfunk-probe")]
+        name: String,
+    },
+    /// Forget a host's pinned certificate.
+    Forget {
+        /// The host, HOST:PORT, as it was paired.
+        host: String,
+    },
+    /// List punktfunk hosts found over mDNS, one JSON object per line.
+    Discover {
+        /// Listen this long.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
     /// Receive a bare media stream on a UDP port and check every frame of a synthetic source
     /// (`punktfunk-host loopback --send-to ADDR --secret HEX`).
     Listen {
@@ -102,6 +125,9 @@ fn main() -> ExitCode {
             seconds,
             idle_ms,
         }) => listen(&bind, &secret, seconds, idle_ms),
+        Some(Command::Pair { host, pin, name }) => pair(&host, &pin, &name),
+        Some(Command::Forget { host }) => forget(&host),
+        Some(Command::Discover { seconds }) => discover(seconds),
         None => match cli.connect.connect.clone() {
             Some(host) => connect(&host, &cli.connect),
             None => Err(anyhow!(
@@ -177,16 +203,95 @@ impl Tally {
     }
 }
 
-fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
-    let addr = host
-        .to_socket_addrs()
-        .with_context(|| format!("--connect {host}: not HOST:PORT or cannot resolve"))?
+fn resolve(host: &str) -> anyhow::Result<std::net::SocketAddr> {
+    host.to_socket_addrs()
+        .with_context(|| format!("{host}: not HOST:PORT or cannot resolve"))?
         .next()
-        .ok_or_else(|| anyhow!("--connect {host}: no address"))?;
-    // The client's identity lives in its own config dir: the host will know it by it.
-    let dir = punktfunk_net::store::config_dir("punktfunk-probe", "PUNKTFUNK_CLIENT_CONFIG_DIR")?
-        .join("identity");
-    let identity = Identity::load_or_create(&dir, "punktfunk-probe")?;
+        .ok_or_else(|| anyhow!("{host}: no address"))
+}
+
+/// The probe's config dir: its identity and the hosts it pinned.
+fn client_dir() -> anyhow::Result<std::path::PathBuf> {
+    punktfunk_net::store::config_dir("punktfunk-probe", "PUNKTFUNK_CLIENT_CONFIG_DIR")
+}
+
+/// The client's identity lives in its own config dir: hosts know it by it.
+fn client_identity() -> anyhow::Result<Identity> {
+    Identity::load_or_create(&client_dir()?.join("identity"), "punktfunk-probe")
+}
+
+fn pair(host: &str, pin: &str, name: &str) -> anyhow::Result<bool> {
+    let addr = resolve(host)?;
+    let identity = client_identity()?;
+    let fingerprint = punktfunk_client::native::pair(addr, &identity, pin.trim(), name)?;
+    KnownHosts::load(&client_dir()?)?.pin(host, fingerprint)?;
+    eprintln!("paired with {host}: host fingerprint {fingerprint} pinned");
+    println!(
+        "{}",
+        serde_json::json!({ "paired": true, "host": host, "host_fingerprint": fingerprint.to_string(),
+            "client_fingerprint": identity.fingerprint().to_string() })
+    );
+    Ok(true)
+}
+
+fn forget(host: &str) -> anyhow::Result<bool> {
+    if KnownHosts::load(&client_dir()?)?.forget(host)? {
+        eprintln!("forgot {host}");
+        Ok(true)
+    } else {
+        Err(anyhow!(
+            "{host} was not pinned (hosts are named as they were paired)"
+        ))
+    }
+}
+
+fn discover(seconds: f64) -> anyhow::Result<bool> {
+    use punktfunk_core::wire::discovery::{txt, NATIVE_SERVICE};
+    let daemon = mdns_sd::ServiceDaemon::new()?;
+    let events = daemon.browse(NATIVE_SERVICE)?;
+    let end = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        let Ok(event) = events.recv_timeout(left) else {
+            break;
+        };
+        if let mdns_sd::ServiceEvent::ServiceResolved(info) = event {
+            if !seen.insert(info.get_fullname().to_owned()) {
+                continue;
+            }
+            let mut addresses: Vec<String> = info
+                .get_addresses_v4()
+                .iter()
+                .map(|a| a.to_string())
+                .collect();
+            addresses.sort();
+            let prop = |k| info.get_property_val_str(k).map(str::to_owned);
+            println!(
+                "{}",
+                serde_json::json!({
+                    "instance": info.get_fullname(),
+                    "addresses": addresses,
+                    "port": info.get_port(),
+                    "id": prop(txt::ID),
+                    "fingerprint": prop(txt::FINGERPRINT),
+                    "pairing": prop(txt::PAIRING),
+                    "mgmt": prop(txt::MGMT_PORT),
+                    "proto": prop(txt::PROTOCOL),
+                    "wire": prop(txt::WIRE),
+                })
+            );
+        }
+    }
+    let _ = daemon.shutdown();
+    eprintln!("{} host(s) found", seen.len());
+    Ok(true)
+}
+
+fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
+    let addr = resolve(host)?;
+    let identity = client_identity()?;
+    let mut known = KnownHosts::load(&client_dir()?)?;
+    let expected_host = known.get(host)?;
     let options = ClientOptions {
         mode: args.mode,
         preferred_codec: args.codec,
@@ -194,9 +299,14 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
         device_name: "punktfunk-probe".into(),
         idle_timeout: Duration::from_millis(args.idle_timeout_ms),
         simulate_loss_percent: args.loss,
+        expected_host,
         ..ClientOptions::default()
     };
     let client = NativeClient::connect(addr, &identity, options)?;
+    if expected_host.is_none() {
+        // The host let us in without pairing (an open host): pin it from now on.
+        known.pin(host, client.host_fingerprint())?;
+    }
     let welcome = client.welcome().clone();
     eprintln!(
         "connected to {addr}: host {} mode {} codec {}",

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use super::codec::{BodyWriter, ControlError, Fields};
 use crate::wire::control::{
     codec as codec_bit, msg, tag, MAX_DEVICE_NAME, MAX_DIMENSION, MAX_REFRESH_MILLIHZ,
+    MAX_SPAKE_MESSAGE,
 };
 
 /// A display mode: `width x height @ refresh`, the refresh in millihertz (59.94 Hz = 59940).
@@ -235,6 +236,24 @@ pub enum Message {
     },
     Feedback(Feedback),
     Input(InputEvent),
+    /// Client → host, instead of Hello: start a PIN pairing ceremony.
+    PairRequest {
+        device_name: String,
+        spake: Vec<u8>,
+    },
+    /// Host → client: the host's SPAKE2 message and its key confirmation.
+    PairChallenge {
+        spake: Vec<u8>,
+        confirm: [u8; 32],
+    },
+    /// Client → host: the client's key confirmation.
+    PairProof {
+        confirm: [u8; 32],
+    },
+    /// Host → client: the client's fingerprint is stored (the host closes on failure instead).
+    PairResult {
+        ok: bool,
+    },
     /// A type this end does not know; skipped.
     Unknown {
         kind: u64,
@@ -247,6 +266,27 @@ fn narrow<T: TryFrom<u64>>(v: u64, name: &'static str) -> Result<T, ControlError
 
 fn id16(v: &[u8], name: &'static str) -> Result<[u8; 16], ControlError> {
     v.try_into().map_err(|_| ControlError::BadValue(name))
+}
+
+fn spake_field(f: &Fields<'_>, message: &'static str) -> Result<Vec<u8>, ControlError> {
+    let v = f.get(tag::pair::SPAKE).ok_or(ControlError::MissingField {
+        message,
+        tag: tag::pair::SPAKE,
+    })?;
+    if v.is_empty() || v.len() > MAX_SPAKE_MESSAGE {
+        return Err(ControlError::BadValue("spake"));
+    }
+    Ok(v.to_vec())
+}
+
+fn confirm_field(f: &Fields<'_>, message: &'static str) -> Result<[u8; 32], ControlError> {
+    let v = f
+        .get(tag::pair::CONFIRM)
+        .ok_or(ControlError::MissingField {
+            message,
+            tag: tag::pair::CONFIRM,
+        })?;
+    v.try_into().map_err(|_| ControlError::BadValue("confirm"))
 }
 
 impl Message {
@@ -344,6 +384,24 @@ impl Message {
                     .uint(t::Y, zigzag(e.y))
                     .uint(t::FLAGS, e.flags.into());
                 msg::INPUT_EVENT
+            }
+            Message::PairRequest { device_name, spake } => {
+                w.bytes(tag::pair::DEVICE_NAME, device_name.as_bytes())
+                    .bytes(tag::pair::SPAKE, spake);
+                msg::PAIR_REQUEST
+            }
+            Message::PairChallenge { spake, confirm } => {
+                w.bytes(tag::pair::SPAKE, spake)
+                    .bytes(tag::pair::CONFIRM, confirm);
+                msg::PAIR_CHALLENGE
+            }
+            Message::PairProof { confirm } => {
+                w.bytes(tag::pair::CONFIRM, confirm);
+                msg::PAIR_PROOF
+            }
+            Message::PairResult { ok } => {
+                w.uint(tag::pair::OK, (*ok).into());
+                msg::PAIR_RESULT
             }
             Message::Unknown { kind } => *kind,
         };
@@ -472,6 +530,28 @@ impl Message {
                     .unwrap_or(0),
                 frames_lost: f.uint(tag::small::FRAMES_LOST, "frames_lost")?.unwrap_or(0),
             }),
+            msg::PAIR_REQUEST => {
+                let name = f.get(tag::pair::DEVICE_NAME).unwrap_or_default();
+                if name.len() > MAX_DEVICE_NAME {
+                    return Err(ControlError::BadValue("device_name"));
+                }
+                Message::PairRequest {
+                    device_name: std::str::from_utf8(name)
+                        .map_err(|_| ControlError::BadValue("device_name"))?
+                        .to_owned(),
+                    spake: spake_field(&f, "PairRequest")?,
+                }
+            }
+            msg::PAIR_CHALLENGE => Message::PairChallenge {
+                spake: spake_field(&f, "PairChallenge")?,
+                confirm: confirm_field(&f, "PairChallenge")?,
+            },
+            msg::PAIR_PROOF => Message::PairProof {
+                confirm: confirm_field(&f, "PairProof")?,
+            },
+            msg::PAIR_RESULT => Message::PairResult {
+                ok: f.required_uint("PairResult", tag::pair::OK, "ok")? != 0,
+            },
             msg::INPUT_EVENT => {
                 use tag::input as t;
                 Message::Input(InputEvent {

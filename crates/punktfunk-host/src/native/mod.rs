@@ -4,6 +4,8 @@
 //! per-frame path (source → packetize/FEC/seal → send) runs on a native thread of its own.
 
 mod media;
+mod pairing;
+pub mod registry;
 mod session;
 
 use std::net::SocketAddr;
@@ -12,13 +14,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use punktfunk_core::pairing::Fingerprint;
 use punktfunk_core::wire::ports;
 use punktfunk_net::endpoint::{bind, MediaOut};
 use punktfunk_net::identity::Identity;
-use punktfunk_net::store::config_dir;
 use punktfunk_net::tls::{idle_and_keep_alive, server_config};
 
 use crate::source::SourceKind;
+use crate::trust::Trust;
+use registry::Registry;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct NativeArgs {
@@ -53,73 +57,91 @@ pub struct Plane {
     pub args: NativeArgs,
     pub media_out: MediaOut,
     pub active: AtomicUsize,
+    pub trust: Arc<Trust>,
+    /// The host certificate's fingerprint (the SPAKE2 identity of the host).
+    pub fingerprint: Fingerprint,
+    pub sessions: Arc<Registry>,
 }
 
-/// Runs the native listener until `--seconds` pass (or forever).
-pub fn run(args: NativeArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("punktfunk-control")
-        .build()?;
-    runtime.block_on(listen(args))
+/// The bound native plane, ready to serve.
+pub struct Listener {
+    plane: Arc<Plane>,
+    endpoint: quinn::Endpoint,
+    socket: Arc<punktfunk_net::demux::DemuxSocket>,
+    media_in: std::sync::mpsc::Receiver<punktfunk_net::demux::MediaDatagram>,
+    pub local_addr: SocketAddr,
 }
 
-async fn listen(args: NativeArgs) -> anyhow::Result<()> {
-    let idle = Duration::from_millis(args.idle_timeout_ms);
-    let (idle, keep_alive) = idle_and_keep_alive(idle);
-    // The host's identity lives in its config dir, so clients can pin its fingerprint.
-    let dir = config_dir("punktfunk", "PUNKTFUNK_CONFIG_DIR")?.join("native-identity");
-    let identity = Identity::load_or_create(&dir, "punktfunk-host")?;
-    let addr = SocketAddr::new(args.native_bind, args.native_port);
-    let shared = bind(addr, Some(server_config(&identity, idle)?))
-        .with_context(|| format!("cannot listen on UDP {addr} (--native-port)"))?;
-    let local = shared.endpoint.local_addr()?;
-    // Scripts and tests read the port from this line.
-    println!("listening {local} fingerprint {}", identity.fingerprint());
-    tracing::info!(%local, idle_ms = idle.as_millis() as u64, keep_alive_ms = keep_alive.as_millis() as u64,
-        max_sessions = args.max_sessions, source = ?args.source, "native plane up");
-
-    // Nothing is received on the media path yet (the microphone comes later): drain it.
-    let media_in = shared.media_in;
-    std::thread::Builder::new()
-        .name("media-in".into())
-        .spawn(move || while media_in.recv().is_ok() {})?;
-
-    let plane = Arc::new(Plane {
-        args: args.clone(),
-        media_out: shared.media_out,
-        active: AtomicUsize::new(0),
-    });
-    let endpoint = shared.endpoint;
-    let socket = shared.socket;
-    let accept = async {
-        while let Some(incoming) = endpoint.accept().await {
-            let plane = plane.clone();
-            tokio::spawn(async move {
-                match incoming.await {
-                    Ok(conn) => session::run(plane, conn).await,
-                    Err(e) => tracing::info!("handshake failed: {e}"),
-                }
-            });
-        }
-    };
-    match args.seconds {
-        Some(s) => {
-            let _ = tokio::time::timeout(Duration::from_secs_f64(s), accept).await;
-        }
-        None => accept.await,
+impl Listener {
+    /// Binds the UDP port; call inside the tokio runtime.
+    pub fn bind(args: NativeArgs, identity: &Identity, trust: Arc<Trust>) -> anyhow::Result<Self> {
+        let idle = Duration::from_millis(args.idle_timeout_ms);
+        let (idle, keep_alive) = idle_and_keep_alive(idle);
+        let addr = SocketAddr::new(args.native_bind, args.native_port);
+        let shared = bind(addr, Some(server_config(identity, idle)?))
+            .with_context(|| format!("cannot listen on UDP {addr} (--native-port)"))?;
+        let local_addr = shared.endpoint.local_addr()?;
+        tracing::info!(%local_addr, idle_ms = idle.as_millis() as u64,
+            keep_alive_ms = keep_alive.as_millis() as u64, max_sessions = args.max_sessions,
+            source = ?args.source, open = trust.open, "native plane up");
+        let plane = Arc::new(Plane {
+            args,
+            media_out: shared.media_out,
+            active: AtomicUsize::new(0),
+            trust,
+            fingerprint: identity.fingerprint().0,
+            sessions: Arc::new(Registry::default()),
+        });
+        Ok(Self {
+            plane,
+            endpoint: shared.endpoint,
+            socket: shared.socket,
+            media_in: shared.media_in,
+            local_addr,
+        })
     }
-    endpoint.close(
-        punktfunk_core::wire::close::NO_ERROR.into(),
-        b"host shutting down",
-    );
-    endpoint.wait_idle().await;
-    tracing::info!(
-        sessions_left = plane.active.load(Ordering::Relaxed),
-        // Media that arrived with nobody to take it (strangers, or a full queue).
-        media_dropped = socket.media_dropped.load(Ordering::Relaxed),
-        "native plane down"
-    );
-    Ok(())
+
+    pub fn plane(&self) -> Arc<Plane> {
+        self.plane.clone()
+    }
+
+    /// Accepts clients until `--seconds` pass (or forever), then closes every connection.
+    pub async fn serve(self) -> anyhow::Result<()> {
+        // Nothing is received on the media path yet (the microphone comes later): drain it.
+        let media_in = self.media_in;
+        std::thread::Builder::new()
+            .name("media-in".into())
+            .spawn(move || while media_in.recv().is_ok() {})?;
+        let endpoint = self.endpoint;
+        let plane = self.plane;
+        let accept = async {
+            while let Some(incoming) = endpoint.accept().await {
+                let plane = plane.clone();
+                tokio::spawn(async move {
+                    match incoming.await {
+                        Ok(conn) => session::run(plane, conn).await,
+                        Err(e) => tracing::info!("handshake failed: {e}"),
+                    }
+                });
+            }
+        };
+        match plane.args.seconds {
+            Some(s) => {
+                let _ = tokio::time::timeout(Duration::from_secs_f64(s), accept).await;
+            }
+            None => accept.await,
+        }
+        endpoint.close(
+            punktfunk_core::wire::close::NO_ERROR.into(),
+            b"host shutting down",
+        );
+        endpoint.wait_idle().await;
+        tracing::info!(
+            sessions_left = plane.active.load(Ordering::Relaxed),
+            // Media that arrived with nobody to take it (strangers, or a full queue).
+            media_dropped = self.socket.media_dropped.load(Ordering::Relaxed),
+            "native plane down"
+        );
+        Ok(())
+    }
 }

@@ -15,22 +15,26 @@ use ring::rand::{SecureRandom, SystemRandom};
 use tracing::Instrument;
 
 use super::media::{self, FrameSource, MediaPlan, SessionControl};
+use super::pairing;
+use super::registry::LiveSession;
 use super::Plane;
 use crate::source::synthetic::SyntheticSource;
 use crate::source::SourceKind;
+use crate::trust::{Admit, PlaneKind};
+use punktfunk_core::pairing::Fingerprint;
 
 /// How long a client has to open its control stream and say Hello, or answer the Welcome.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A reason to close the connection, with the code from the registry.
 #[derive(Debug)]
-struct Refusal {
-    code: u32,
-    reason: String,
+pub struct Refusal {
+    pub code: u32,
+    pub reason: String,
 }
 
 impl Refusal {
-    fn new(code: u32, reason: impl Into<String>) -> Self {
+    pub fn new(code: u32, reason: impl Into<String>) -> Self {
         Self {
             code,
             reason: reason.into(),
@@ -54,13 +58,15 @@ impl Drop for Admission {
 }
 
 pub async fn run(plane: Arc<Plane>, conn: quinn::Connection) {
-    let fingerprint = peer_fingerprint(&conn)
-        .map(|f| f.to_string())
-        .unwrap_or_default();
-    let span = tracing::info_span!("session", client = %&fingerprint[..fingerprint.len().min(16)],
+    // The TLS layer demands a client certificate, so this is there; be explicit anyway.
+    let Some(client) = peer_fingerprint(&conn) else {
+        conn.close(close::PROTOCOL_VIOLATION.into(), b"no client certificate");
+        return;
+    };
+    let fingerprint = client.to_string();
+    let span = tracing::info_span!("session", client = %&fingerprint[..16],
         remote = %conn.remote_address());
     async move {
-        // Pairing arrives later; until then every client is let in, but named in the log.
         tracing::info!(%fingerprint, "client connected");
         let before = plane.active.fetch_add(1, Ordering::SeqCst);
         let _admission = Admission(plane.clone());
@@ -72,7 +78,7 @@ pub async fn run(plane: Arc<Plane>, conn: quinn::Connection) {
             );
             return;
         }
-        if let Err(refusal) = serve(&plane, &conn).await {
+        if let Err(refusal) = serve(&plane, &conn, client.0).await {
             tracing::info!(code = refusal.code, reason = %refusal.reason, "closing");
             conn.close(refusal.code.into(), refusal.reason.as_bytes());
         }
@@ -90,7 +96,11 @@ pub async fn run(plane: Arc<Plane>, conn: quinn::Connection) {
     .await
 }
 
-async fn serve(plane: &Plane, conn: &quinn::Connection) -> Result<(), Refusal> {
+async fn serve(
+    plane: &Plane,
+    conn: &quinn::Connection,
+    client: Fingerprint,
+) -> Result<(), Refusal> {
     let (mut send, recv) = tokio::time::timeout(HANDSHAKE_TIMEOUT, conn.accept_bi())
         .await
         .map_err(|_| Refusal::new(close::PROTOCOL_VIOLATION, "no control stream in time"))?
@@ -98,10 +108,32 @@ async fn serve(plane: &Plane, conn: &quinn::Connection) -> Result<(), Refusal> {
     let mut control = ControlReader::new(recv);
     let hello = match tokio::time::timeout(HANDSHAKE_TIMEOUT, control.next()).await {
         Ok(Ok(Some(Message::Hello(hello)))) => hello,
+        Ok(Ok(Some(Message::PairRequest { device_name, spake }))) => {
+            return pairing::run(plane, &mut send, &mut control, client, &device_name, &spake)
+                .await;
+        }
         Ok(Ok(_)) => return Err(Refusal::new(close::PROTOCOL_VIOLATION, "expected Hello")),
         Ok(Err(e)) => return Err(e.into()),
         Err(_) => return Err(Refusal::new(close::PROTOCOL_VIOLATION, "no Hello in time")),
     };
+    match plane
+        .trust
+        .admit(&client, PlaneKind::Native, &hello.device_name)
+        .map_err(|e| Refusal::new(close::SETUP_FAILED, format!("{e:#}")))?
+    {
+        Admit::Paired => {}
+        Admit::PinnedOnFirstUse => {
+            tracing::info!(device = %hello.device_name, "new device pinned on first use (--open)")
+        }
+        Admit::NotPaired => {
+            tracing::info!(device = %hello.device_name, "refused: not paired");
+            return Err(Refusal::new(
+                close::NOT_PAIRED,
+                "this device is not paired with the host: ask its operator for a PIN \
+                 (`punktfunk-host ctl pair arm`), then pair (`punktfunk-probe pair HOST:PORT --pin PIN`)",
+            ));
+        }
+    }
     // Media timestamps count from here; the Welcome tells the client the same moment in
     // wall-clock time, so it can measure capture-to-arrival latency.
     let clock_origin = Instant::now();
@@ -128,6 +160,16 @@ async fn serve(plane: &Plane, conn: &quinn::Connection) -> Result<(), Refusal> {
     };
     tracing::info!(mode = %welcome.mode, codec = welcome.codec.name(), kbps = welcome.bitrate_kbps,
         device = %hello.device_name, "welcome");
+    // Visible to `ctl sessions` and closable by `ctl unpair` while it lives.
+    let _live = plane.sessions.register(LiveSession {
+        fingerprint: client,
+        device: hello.device_name.clone(),
+        mode: welcome.mode,
+        codec: welcome.codec,
+        remote: conn.remote_address(),
+        started_unix: crate::trust::unix_now(),
+        conn: conn.clone(),
+    });
     control_io::send(&mut send, &Message::Welcome(welcome.clone())).await?;
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, control.next()).await {
         Ok(Ok(Some(Message::Ready))) => {}

@@ -1,0 +1,205 @@
+//! What the host's end-to-end tests share: a host process, probe processes, scratch dirs.
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A host process; killed when dropped. Its stderr (the log) is collected.
+pub struct Host {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub fingerprint: String,
+    pub config: PathBuf,
+    pub log: Arc<Mutex<String>>,
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+/// A number per probe started, so each keeps its identity in a directory of its own.
+pub fn next_probe() -> usize {
+    static PROBES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A fresh scratch directory for one test's state (identities).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pf-native-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// These tests measure frame rates and timeouts: run them one at a time, so two sessions of
+/// different tests don't compete for the machine's two cores.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+impl Host {
+    /// An open host (trust on first use: these tests are about streaming, not pairing).
+    pub fn start(extra: &[&str]) -> Host {
+        Self::start_in(&scratch("host"), extra)
+    }
+
+    /// An open host keeping its state in `config`.
+    pub fn start_in(config: &std::path::Path, extra: &[&str]) -> Host {
+        let mut args = vec!["--open"];
+        args.extend_from_slice(extra);
+        Self::launch(config, &args)
+    }
+
+    /// A host as `serve` starts it (PIN pairing required unless `extra` says `--open`), with
+    /// its state in `config`; no mDNS unless `extra` asks for it with `--mdns`.
+    pub fn launch(config: &std::path::Path, extra: &[&str]) -> Host {
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        // Find (or build) the probe before the host's clock starts.
+        probe_bin();
+        let port = if extra.contains(&"--native-port") {
+            &[][..]
+        } else {
+            &["--native-port", "0"][..]
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_punktfunk-host"))
+            .args(["punktfunk1-host", "--native-bind", "127.0.0.1"])
+            .args(port)
+            .args(["--seconds", "120"])
+            .args(if extra.contains(&"--mdns") {
+                &[][..]
+            } else {
+                &["--no-mdns"][..]
+            })
+            .args(extra.iter().filter(|a| **a != "--mdns"))
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .env("PUNKTFUNK_CONFIG_DIR", config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let first = BufReader::new(child.stdout.take().unwrap())
+            .lines()
+            .next()
+            .unwrap()
+            .unwrap();
+        let words: Vec<&str> = first.split_whitespace().collect();
+        let ["listening", addr, "fingerprint", fingerprint] = words.as_slice() else {
+            panic!("first line: listening ADDR fingerprint FP, got {first}");
+        };
+        let addr = addr.parse().unwrap();
+        let fingerprint = fingerprint.to_string();
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = log.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Host {
+            child,
+            addr,
+            fingerprint,
+            config: config.to_path_buf(),
+            log,
+            _serial: serial,
+        }
+    }
+
+    /// Waits up to `within` for `needle` to show in the log.
+    pub fn log_shows(&self, needle: &str, within: Duration) -> bool {
+        let end = Instant::now() + within;
+        while Instant::now() < end {
+            if self.log.lock().unwrap().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The probe binary. `cargo test --workspace` (the test command) builds it; when this package's
+/// tests run alone and it is missing, build it here.
+pub fn probe_bin() -> PathBuf {
+    let probe = PathBuf::from(env!("CARGO_BIN_EXE_punktfunk-host"))
+        .parent()
+        .unwrap()
+        .join("punktfunk-probe");
+    if !probe.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "-p",
+                "punktfunk-client",
+                "--bin",
+                "punktfunk-probe",
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building punktfunk-probe");
+    }
+    probe
+}
+
+/// A probe session with a fresh identity of its own.
+pub fn probe_command(host: &Host, args: &[&str]) -> Command {
+    let mut cmd = probe_tool(&scratch(&format!("probe-{}", next_probe())));
+    cmd.arg("--connect").arg(host.addr.to_string()).args(args);
+    cmd
+}
+
+/// A probe invocation keeping its identity and pinned hosts in `client_dir`.
+pub fn probe_tool(client_dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(probe_bin());
+    cmd.env("RUST_LOG", "warn")
+        .env("PUNKTFUNK_CLIENT_CONFIG_DIR", client_dir);
+    cmd
+}
+
+/// Runs `punktfunk-host ctl --json ARGS` against the host; its exit code and parsed answer.
+pub fn ctl(host: &Host, args: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_punktfunk-host"))
+        .arg("ctl")
+        .arg("--json")
+        .args(args)
+        .env("PUNKTFUNK_CONFIG_DIR", &host.config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or(Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs a probe to the end; its JSON summary (last stdout line) and whether it succeeded.
+pub fn probe(host: &Host, args: &[&str]) -> (Value, bool, String) {
+    summary(probe_command(host, args).output().unwrap())
+}
+
+/// A finished probe's JSON summary (its last stdout line; Null if none), success, and stderr.
+pub fn summary(out: std::process::Output) -> (Value, bool, String) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let last = stdout.lines().last().unwrap_or_default();
+    let json = serde_json::from_str(last).unwrap_or(Value::Null);
+    (json, out.status.success(), stderr)
+}
+
+pub fn num(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or_else(|| panic!("no {key} in {v}"))
+}
