@@ -143,7 +143,8 @@ fn two_probes_at_once_each_get_their_own_mode() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    for (child, mode, fps) in [(a, "1280x720@60", 50.0), (b, "640x360@30", 27.0)] {
+    // Each runs near its own rate; the bound leaves room for a busy two-core machine.
+    for (child, mode, fps) in [(a, "1280x720@60", 40.0), (b, "640x360@30", 20.0)] {
         let (s, ok, err) = summary(child.wait_with_output().unwrap());
         assert!(ok, "{s}\n{err}");
         assert_eq!(s["mode"], mode);
