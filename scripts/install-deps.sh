@@ -8,6 +8,9 @@ packages=(
   build-essential pkg-config clang libclang-dev procps
   # FFmpeg libraries the encoders link against
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev libavdevice-dev
+  # A headless compositor and a terminal for the virtual-display tests (setpriv runs sway as an
+  # unprivileged user: it refuses root); a font so the terminal can draw
+  sway swaybg foot grim util-linux fonts-dejavu-core
 )
 
 missing=()

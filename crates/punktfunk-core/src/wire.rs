@@ -266,6 +266,9 @@ pub mod control {
         /// The media stream carries synthetic access units (`punktfunk_core::synthetic`), not a
         /// codec bitstream: check the bytes, do not decode. Virtual source without an encoder.
         pub const SYNTHETIC_MEDIA: u64 = 1 << 0;
+        /// The video is the test picture (frame number and capture time drawn into it as a
+        /// block code): the client may read them back. Absent for real desktop capture.
+        pub const TEST_PICTURE: u64 = 1 << 1;
     }
 
     /// Bounds of values inside messages.

@@ -3,6 +3,7 @@
 mod bench;
 mod ctl;
 mod discovery;
+mod display;
 mod loopback;
 mod native;
 mod serve;
@@ -28,6 +29,12 @@ enum Command {
     /// The same host under the name of its protocol (kept for scripts).
     #[command(name = "punktfunk1-host")]
     Punktfunk1Host(serve::ServeArgs),
+    /// Check that a virtual output can be made on the running compositor: makes one at
+    /// 1280x720@60, reports what it found, releases it. Exit 0 when it worked.
+    ProbeCompositor {
+        #[arg(long, value_enum, env = "PUNKTFUNK_COMPOSITOR")]
+        compositor: Option<display::Compositor>,
+    },
     /// Operate the running host: status, sessions, paired devices, the pairing window.
     Ctl(ctl::CtlArgs),
     /// Stream synthetic frames through the data plane to an in-process receiver over loopback
@@ -43,6 +50,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) | Command::Punktfunk1Host(args) => serve::run(args).map(|()| true),
         Command::Ctl(args) => return ctl::run(args),
+        Command::ProbeCompositor { compositor } => probe_compositor(compositor).map(|()| true),
         Command::Loopback(args) => loopback::run(args),
         Command::Bench(args) => bench::run(args),
     };
@@ -57,4 +65,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn probe_compositor(compositor: Option<display::Compositor>) -> anyhow::Result<()> {
+    let backend = display::backend(compositor)?;
+    println!("{}: {}", backend.compositor(), backend.describe());
+    let mode = punktfunk_core::control::Mode::new(1280, 720, 60);
+    let output = backend.create(mode)?;
+    println!("made {} at {}", output.name(), output.mode());
+    drop(output);
+    println!("released it");
+    Ok(())
 }

@@ -24,6 +24,28 @@ pub struct ServeArgs {
     pub no_mdns: bool,
 }
 
+/// Settles `auto` and connects to the compositor when sessions will need it.
+fn resolve_source(
+    args: &mut crate::native::NativeArgs,
+) -> anyhow::Result<Option<Arc<dyn crate::display::DisplayBackend>>> {
+    use crate::source::SourceKind;
+    let found = match args.source {
+        SourceKind::Virtual | SourceKind::Synthetic => return Ok(None),
+        SourceKind::Compositor => crate::display::backend(args.compositor)?,
+        SourceKind::Auto => match crate::display::backend(args.compositor) {
+            Ok(backend) => backend,
+            Err(e) => {
+                tracing::warn!("{e:#}; streaming the test picture instead");
+                args.source = SourceKind::Virtual;
+                return Ok(None);
+            }
+        },
+    };
+    args.source = SourceKind::Compositor;
+    tracing::info!(compositor = %found.compositor(), "{}", found.describe());
+    Ok(Some(found))
+}
+
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -46,7 +68,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
     .await??;
     let trust = Arc::new(Trust::load(&dir, args.open)?);
-    let listener = Listener::bind(args.native.clone(), &identity, trust.clone())?;
+    let mut native = args.native.clone();
+    let display = resolve_source(&mut native)?;
+    let listener = Listener::bind(native, &identity, trust.clone(), display)?;
     let fingerprint = identity.fingerprint().to_string();
     // Scripts and tests read the port from this line.
     println!(

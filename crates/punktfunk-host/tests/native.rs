@@ -143,13 +143,16 @@ fn two_probes_at_once_each_get_their_own_mode() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    // Each runs near its own rate; the bound leaves room for a busy two-core machine.
-    for (child, mode, fps) in [(a, "1280x720@60", 40.0), (b, "640x360@30", 20.0)] {
+    // Frame rates are a benchmark matter (docs/performance.md); here each stream must carry
+    // pictures of its own size, whole and in order.
+    for (child, mode, size) in [(a, "1280x720@60", "1280x720"), (b, "640x360@30", "640x360")] {
         let (s, ok, err) = summary(child.wait_with_output().unwrap());
         assert!(ok, "{s}\n{err}");
         assert_eq!(s["mode"], mode);
-        assert!(num(&s, "fps") >= fps, "{s}");
+        assert_eq!(s["last_picture"], size, "{s}");
+        assert!(num(&s, "frames_decoded") >= 10.0, "{s}");
         assert_eq!(num(&s, "frames_corrupt"), 0.0);
+        assert_eq!(num(&s, "frames_out_of_order"), 0.0);
     }
 }
 

@@ -68,6 +68,9 @@ struct ConnectArgs {
     /// ...this many seconds into the stream.
     #[arg(long, default_value_t = 1.0)]
     reconfigure_after: f64,
+    /// Write the last decoded picture to this file (binary PPM, RGB).
+    #[arg(long)]
+    save_frame: Option<std::path::PathBuf>,
     /// Send this many pointer-motion input events, one per received frame from the start.
     #[arg(long, default_value_t = 0)]
     send_input: u32,
@@ -315,6 +318,9 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
         welcome.codec.name()
     );
     let synthetic_media = welcome.features & feature::SYNTHETIC_MEDIA != 0;
+    // Only the test picture carries frame numbers and capture times to read back.
+    let test_picture = welcome.features & feature::TEST_PICTURE != 0;
+    let mut saved_frame: Option<Vec<u8>> = None;
     let mut decoder = client.decoder()?;
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(args.seconds);
@@ -384,7 +390,14 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
                         let mut size = None;
                         let outcome = decoder.decode(&frame, |p| {
                             size = Some((p.width(), p.height()));
-                            pictures.push(read_stamp(p).map(|s| (s, unix_ns())))
+                            if args.save_frame.is_some() {
+                                saved_frame = punktfunk_video::convert::to_ppm(p).ok();
+                            }
+                            pictures.push(if test_picture {
+                                read_stamp(p).map(|s| Some((s, unix_ns())))
+                            } else {
+                                Some(None)
+                            })
                         });
                         match outcome {
                             DecodeOutcome::Pictures(_) => {}
@@ -397,7 +410,8 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
                         }
                         for picture in pictures {
                             match picture {
-                                Some((stamp, at)) => {
+                                Some(None) => tally.decoded += 1,
+                                Some(Some((stamp, at))) => {
                                     tally.decoded += 1;
                                     if tally.last_stamp.is_some_and(|l| stamp.frame <= l) {
                                         tally.out_of_order += 1;
@@ -453,7 +467,12 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
         "latency_ms_p99": tally.percentile_ms(0.99),
         "recovery_ms_after_loss": tally.recovery.map(|d| d.as_secs_f64() * 1000.0),
         "closed_by_host": closed,
+        "test_picture": test_picture,
     });
+    if let Some(path) = &args.save_frame {
+        let ppm = saved_frame.context("--save-frame: no picture was decoded")?;
+        std::fs::write(path, ppm).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if args.quit {
         client.disconnect_quit();
     } else {

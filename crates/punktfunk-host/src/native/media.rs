@@ -12,6 +12,7 @@ use punktfunk_core::control::Mode;
 use punktfunk_core::testpicture::Stamp;
 use punktfunk_core::{FecParams, FrameInfo, MediaSecret};
 use punktfunk_net::endpoint::MediaOut;
+use punktfunk_video::convert::{RgbLayout, RgbToYuv};
 use punktfunk_video::encoder::VideoEncoder;
 use punktfunk_video::picture::TestPicture;
 
@@ -54,18 +55,88 @@ pub enum FrameSource {
         encoder: VideoEncoder,
         pictures: u32,
     },
+    /// The client's own output on the compositor, captured, converted and encoded.
+    Display(Box<DisplaySource>),
+}
+
+/// While the desktop is idle the last picture is sent again this often, so the client's decoder
+/// stays warm and a lost frame is repaired without a keyframe request.
+const IDLE_REPEAT: Duration = Duration::from_millis(100);
+
+/// A virtual display and what reads it. The capture is declared first so it stops before the
+/// output is released.
+pub struct DisplaySource {
+    pub capture: punktfunk_capture::OutputCapture,
+    pub display: Box<dyn crate::display::VirtualDisplay>,
+    pub converter: RgbToYuv,
+    pub encoder: VideoEncoder,
+    pub last_sequence: u64,
+    pub last_encoded: Option<Instant>,
+    pub frames_captured: u64,
+    pub frames_repeated: u64,
+}
+
+fn layout(format: punktfunk_capture::PixelFormat) -> RgbLayout {
+    use punktfunk_capture::PixelFormat as F;
+    match format {
+        F::Xrgb8888 => RgbLayout::Bgrx,
+        F::Argb8888 => RgbLayout::Bgra,
+        F::Xbgr8888 => RgbLayout::Rgbx,
+        F::Abgr8888 => RgbLayout::Rgba,
+    }
+}
+
+impl DisplaySource {
+    /// The next picture to encode: a new capture, the last one again when idle for
+    /// [`IDLE_REPEAT`] (or when a keyframe is due), or nothing.
+    fn next(&mut self, keyframe: bool) -> anyhow::Result<Vec<SourceUnit>> {
+        let fresh = self
+            .capture
+            .next_frame(self.last_sequence, Duration::ZERO)?;
+        let picture = match fresh {
+            Some(frame) => {
+                self.last_sequence = frame.sequence;
+                self.frames_captured += 1;
+                self.converter.convert(
+                    &frame.data,
+                    frame.stride as usize,
+                    frame.width,
+                    frame.height,
+                    layout(frame.format),
+                )?
+            }
+            None if keyframe || self.last_encoded.is_none_or(|t| t.elapsed() >= IDLE_REPEAT) => {
+                self.frames_repeated += 1;
+                self.converter.picture()
+            }
+            None => return Ok(Vec::new()),
+        };
+        self.last_encoded = Some(Instant::now());
+        Ok(self
+            .encoder
+            .encode(picture, keyframe)?
+            .into_iter()
+            .map(|u| SourceUnit {
+                own_index: None,
+                keyframe: u.keyframe,
+                data: u.data,
+            })
+            .collect())
+    }
 }
 
 impl FrameSource {
-    /// The same kind of source, rebuilt for another mode (the encoder's first frame is a
-    /// keyframe).
-    fn rebuilt(&self, mode: Mode, kbps: u32) -> anyhow::Result<Self> {
-        Ok(match self {
-            FrameSource::Synthetic(_) => FrameSource::Synthetic(SyntheticSource::new(
-                (mode.refresh_millihz / 1000).max(1),
-                kbps,
-                u32::MAX,
-            )),
+    /// Switches the source to another mode (the encoder's first frame is a keyframe); on
+    /// failure the source is left as it was.
+    fn rebuild(&mut self, mode: Mode, kbps: u32) -> anyhow::Result<()> {
+        match self {
+            FrameSource::Synthetic(_) => {
+                *self = FrameSource::Synthetic(SyntheticSource::new(
+                    (mode.refresh_millihz / 1000).max(1),
+                    kbps,
+                    u32::MAX,
+                ))
+            }
             FrameSource::Encoded {
                 encoder, pictures, ..
             } => {
@@ -74,9 +145,26 @@ impl FrameSource {
                 if let FrameSource::Encoded { pictures: p, .. } = &mut fresh {
                     *p = *pictures;
                 }
-                fresh
+                *self = fresh;
             }
-        })
+            FrameSource::Display(d) => {
+                let encoder = VideoEncoder::new(d.encoder.codec(), mode, kbps)?;
+                let converter = RgbToYuv::new(mode.width, mode.height)?;
+                d.display.reconfigure(mode)?;
+                d.encoder = encoder;
+                d.converter = converter;
+                d.last_encoded = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn set_bitrate_kbps(&mut self, kbps: u32) {
+        match self {
+            FrameSource::Synthetic(s) => s.set_bitrate_kbps(kbps),
+            FrameSource::Encoded { encoder, .. } => encoder.set_bitrate_kbps(kbps),
+            FrameSource::Display(d) => d.encoder.set_bitrate_kbps(kbps),
+        }
     }
 
     pub fn encoded(
@@ -125,6 +213,7 @@ impl FrameSource {
                     })
                     .collect())
             }
+            FrameSource::Display(d) => d.next(keyframe),
         }
     }
 }
@@ -165,16 +254,12 @@ fn stream(
         let wanted = control.bitrate_kbps.load(Ordering::Relaxed);
         if wanted != bitrate {
             bitrate = wanted;
-            match &mut source {
-                FrameSource::Synthetic(s) => s.set_bitrate_kbps(bitrate),
-                FrameSource::Encoded { encoder, .. } => encoder.set_bitrate_kbps(bitrate),
-            }
+            source.set_bitrate_kbps(bitrate);
         }
         let pending = control.reconfigure.lock().expect("reconfigure lock").take();
         if let Some((mode, new_epoch)) = pending {
-            match source.rebuilt(mode, bitrate) {
-                Ok(rebuilt) => {
-                    source = rebuilt;
+            match source.rebuild(mode, bitrate) {
+                Ok(()) => {
                     epoch = new_epoch;
                     interval = Duration::from_secs_f64(1000.0 / f64::from(mode.refresh_millihz));
                     tracing::info!(%mode, epoch, "mode changed");
@@ -232,6 +317,14 @@ fn stream(
             // Behind: don't try to catch up with a burst of frames.
             None => next = Instant::now(),
         }
+    }
+    if let FrameSource::Display(d) = &source {
+        tracing::info!(
+            output = d.display.name(),
+            captured = d.frames_captured,
+            repeated_while_idle = d.frames_repeated,
+            "display stream stopped"
+        );
     }
     streamer.stats
 }

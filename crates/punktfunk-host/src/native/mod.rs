@@ -20,6 +20,7 @@ use punktfunk_net::endpoint::{bind, MediaOut};
 use punktfunk_net::identity::Identity;
 use punktfunk_net::tls::{idle_and_keep_alive, server_config};
 
+use crate::display::DisplayBackend;
 use crate::source::SourceKind;
 use crate::trust::Trust;
 use registry::Registry;
@@ -32,9 +33,13 @@ pub struct NativeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "0.0.0.0", env = "PUNKTFUNK_NATIVE_BIND")]
     pub native_bind: std::net::IpAddr,
-    /// Where frames come from: the encoded test picture, or synthetic access units.
-    #[arg(long, value_enum, default_value = "virtual")]
+    /// Where frames come from: a virtual display on the compositor, the encoded test picture,
+    /// or synthetic access units; `auto` takes the compositor when one is found.
+    #[arg(long, value_enum, default_value = "auto", env = "PUNKTFUNK_SOURCE")]
     pub source: SourceKind,
+    /// The compositor to make virtual displays on (default: detected from the environment).
+    #[arg(long, value_enum, env = "PUNKTFUNK_COMPOSITOR")]
+    pub compositor: Option<crate::display::Compositor>,
     /// Most sessions at once; a client beyond is refused (close code 0x6D).
     #[arg(long, default_value_t = 4)]
     pub max_sessions: usize,
@@ -61,6 +66,8 @@ pub struct Plane {
     /// The host certificate's fingerprint (the SPAKE2 identity of the host).
     pub fingerprint: Fingerprint,
     pub sessions: Arc<Registry>,
+    /// Where `--source compositor` sessions get their displays.
+    pub display: Option<Arc<dyn DisplayBackend>>,
 }
 
 /// The bound native plane, ready to serve.
@@ -74,7 +81,12 @@ pub struct Listener {
 
 impl Listener {
     /// Binds the UDP port; call inside the tokio runtime.
-    pub fn bind(args: NativeArgs, identity: &Identity, trust: Arc<Trust>) -> anyhow::Result<Self> {
+    pub fn bind(
+        args: NativeArgs,
+        identity: &Identity,
+        trust: Arc<Trust>,
+        display: Option<Arc<dyn DisplayBackend>>,
+    ) -> anyhow::Result<Self> {
         let idle = Duration::from_millis(args.idle_timeout_ms);
         let (idle, keep_alive) = idle_and_keep_alive(idle);
         let addr = SocketAddr::new(args.native_bind, args.native_port);
@@ -91,6 +103,7 @@ impl Listener {
             trust,
             fingerprint: identity.fingerprint().0,
             sessions: Arc::new(Registry::default()),
+            display,
         });
         Ok(Self {
             plane,

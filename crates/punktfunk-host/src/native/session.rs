@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use anyhow::Context as _;
 use punktfunk_core::control::{Codec, Hello, Message, Welcome};
 use punktfunk_core::fec::adapt_percent;
 use punktfunk_core::wire::close;
@@ -138,11 +139,14 @@ async fn serve(
     // wall-clock time, so it can measure capture-to-arrival latency.
     let clock_origin = Instant::now();
     let mut welcome = negotiate(plane, &hello)?;
-    if plane.args.source == SourceKind::Virtual {
+    if plane.args.source != SourceKind::Synthetic {
         // 4:2:0 video needs even dimensions: round down, and say so in the Welcome.
         welcome.mode.width &= !1;
         welcome.mode.height &= !1;
         welcome.features &= !feature::SYNTHETIC_MEDIA;
+        if plane.args.source != SourceKind::Compositor {
+            welcome.features |= feature::TEST_PICTURE;
+        }
     }
     let secrets = control_io::session_media_secrets(conn, &welcome.session_id)
         .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?;
@@ -153,9 +157,19 @@ async fn serve(
             welcome.bitrate_kbps,
             u32::MAX, // infinite GOP: one opening keyframe, then only on request
         )),
-        SourceKind::Virtual => {
+        SourceKind::Virtual | SourceKind::Auto => {
             FrameSource::encoded(welcome.mode, welcome.codec, welcome.bitrate_kbps)
                 .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?
+        }
+        SourceKind::Compositor => {
+            let backend = plane.display.clone().ok_or_else(|| {
+                Refusal::new(close::SETUP_FAILED, "no compositor connected on this host")
+            })?;
+            let (mode, codec, kbps) = (welcome.mode, welcome.codec, welcome.bitrate_kbps);
+            tokio::task::spawn_blocking(move || display_source(backend.as_ref(), mode, codec, kbps))
+                .await
+                .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?
+                .map_err(|e| Refusal::new(close::SETUP_FAILED, format!("{e:#}")))?
         }
     };
     tracing::info!(mode = %welcome.mode, codec = welcome.codec.name(), kbps = welcome.bitrate_kbps,
@@ -213,6 +227,55 @@ async fn serve(
 }
 
 /// Reads control messages until the connection ends.
+/// How long a new output may take to deliver its first captured frame.
+const FIRST_CAPTURE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Makes the client's output, starts capturing it and opens the encoder; fails (and releases
+/// the output) unless a first frame arrives in time.
+fn display_source(
+    backend: &dyn crate::display::DisplayBackend,
+    mode: punktfunk_core::control::Mode,
+    codec: Codec,
+    kbps: u32,
+) -> anyhow::Result<FrameSource> {
+    use crate::display::CaptureTarget;
+    let output_display = backend.create(mode)?;
+    let CaptureTarget::WlrOutput {
+        wayland_display,
+        output,
+    } = output_display.capture_target();
+    let capture = punktfunk_capture::OutputCapture::start(punktfunk_capture::CaptureConfig {
+        wayland_display,
+        output_name: output,
+        with_damage: true,
+        overlay_cursor: true,
+    })?;
+    let started = Instant::now();
+    capture
+        .next_frame(0, FIRST_CAPTURE_TIMEOUT)?
+        .with_context(|| {
+            format!(
+                "no frame captured from {} within {FIRST_CAPTURE_TIMEOUT:?}",
+                output_display.name()
+            )
+        })?;
+    tracing::info!(
+        output = output_display.name(),
+        first_frame_ms = started.elapsed().as_millis() as u64,
+        "capturing"
+    );
+    Ok(FrameSource::Display(Box::new(media::DisplaySource {
+        capture,
+        display: output_display,
+        converter: punktfunk_video::convert::RgbToYuv::new(mode.width, mode.height)?,
+        encoder: punktfunk_video::encoder::VideoEncoder::new(codec, mode, kbps)?,
+        last_sequence: 0,
+        last_encoded: None,
+        frames_captured: 0,
+        frames_repeated: 0,
+    })))
+}
+
 async fn control_loop(
     control: &mut ControlReader,
     send: &mut quinn::SendStream,

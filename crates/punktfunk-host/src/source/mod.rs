@@ -5,7 +5,9 @@
 //! - `synthetic`: deterministic bytes standing in for access units, no encoder at all (data-plane
 //!   tests and loopback runs).
 //!
-//! Compositor capture arrives behind the same choice.
+//! - `compositor`: a virtual display on the running compositor at the client's mode, captured and
+//!   encoded;
+//! - `auto`: the compositor when one is found, else the test picture (with a warning).
 
 pub mod synthetic;
 
@@ -14,6 +16,10 @@ use clap::ValueEnum;
 /// The sources `--source` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SourceKind {
+    /// The compositor if one is found, else the test picture.
+    Auto,
+    /// A virtual display per client on the running compositor (an error when none is found).
+    Compositor,
     /// The test picture, encoded with the negotiated codec.
     Virtual,
     /// Synthetic access units (no encoder).

@@ -53,6 +53,15 @@ impl Host {
     /// A host as `serve` starts it (PIN pairing required unless `extra` says `--open`), with
     /// its state in `config`; no mDNS unless `extra` asks for it with `--mdns`.
     pub fn launch(config: &std::path::Path, extra: &[&str]) -> Host {
+        Self::launch_env(config, extra, &[])
+    }
+
+    /// [`Self::launch`] with extra environment (e.g. a compositor's sockets).
+    pub fn launch_env(
+        config: &std::path::Path,
+        extra: &[&str],
+        env: &[(&str, &std::path::Path)],
+    ) -> Host {
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         // Find (or build) the probe before the host's clock starts.
         probe_bin();
@@ -64,6 +73,11 @@ impl Host {
         let mut child = Command::new(env!("CARGO_BIN_EXE_punktfunk-host"))
             .args(["punktfunk1-host", "--native-bind", "127.0.0.1"])
             .args(port)
+            .args(if extra.contains(&"--source") {
+                &[][..]
+            } else {
+                &["--source", "virtual"][..]
+            })
             .args(["--seconds", "120"])
             .args(if extra.contains(&"--mdns") {
                 &[][..]
@@ -74,6 +88,7 @@ impl Host {
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .env("PUNKTFUNK_CONFIG_DIR", config)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
