@@ -40,6 +40,7 @@ pub mod exit {
 pub enum Request {
     Status,
     Sessions,
+    Displays,
     StopSession {
         id: u64,
     },
@@ -105,6 +106,12 @@ impl HostContext {
                 "pairing_window": window_json(trust.window_status()),
             })),
             Request::Sessions => Ok(json!(self.native.sessions.list())),
+            Request::Displays => Ok(json!(self
+                .native
+                .displays
+                .as_ref()
+                .map(|d| d.list())
+                .unwrap_or_default())),
             Request::StopSession { id } => {
                 if self
                     .native
@@ -244,6 +251,8 @@ enum CtlCommand {
     Status,
     /// Live sessions.
     Sessions,
+    /// Virtual displays: active or lingering (with the time left before release).
+    Displays,
     /// End one live session (its id from `sessions`).
     StopSession { id: u64 },
     /// Paired devices.
@@ -371,6 +380,7 @@ pub fn run(args: CtlArgs) -> ExitCode {
     let request = match &args.command {
         CtlCommand::Status => Request::Status,
         CtlCommand::Sessions => Request::Sessions,
+        CtlCommand::Displays => Request::Displays,
         CtlCommand::StopSession { id } => Request::StopSession { id: *id },
         CtlCommand::Clients => Request::Clients,
         CtlCommand::Unpair { fingerprint } => Request::Unpair {

@@ -4,6 +4,7 @@ mod bench;
 mod ctl;
 mod discovery;
 mod display;
+mod lifecycle;
 mod loopback;
 mod native;
 mod serve;

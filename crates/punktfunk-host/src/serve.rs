@@ -86,6 +86,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         native_addr: listener.local_addr,
         gamestream_fingerprint: gamestream.fingerprint().to_string(),
     });
+    if let Some(displays) = listener.plane().displays.clone() {
+        tokio::spawn(displays.run_linger_timer());
+    }
     tokio::spawn(ctl::serve(ctl_listener, host));
     let _advertisement = if args.no_mdns {
         None

@@ -63,11 +63,11 @@ pub enum FrameSource {
 /// stays warm and a lost frame is repaired without a keyframe request.
 const IDLE_REPEAT: Duration = Duration::from_millis(100);
 
-/// A virtual display and what reads it. The capture is declared first so it stops before the
-/// output is released.
+/// A leased virtual display and what reads it. The capture is declared first so it stops
+/// before the lease lets the display go.
 pub struct DisplaySource {
     pub capture: punktfunk_capture::OutputCapture,
-    pub display: Box<dyn crate::display::VirtualDisplay>,
+    pub lease: crate::lifecycle::displays::Lease,
     pub converter: RgbToYuv,
     pub encoder: VideoEncoder,
     pub last_sequence: u64,
@@ -150,7 +150,7 @@ impl FrameSource {
             FrameSource::Display(d) => {
                 let encoder = VideoEncoder::new(d.encoder.codec(), mode, kbps)?;
                 let converter = RgbToYuv::new(mode.width, mode.height)?;
-                d.display.reconfigure(mode)?;
+                d.lease.reconfigure(mode)?;
                 d.encoder = encoder;
                 d.converter = converter;
                 d.last_encoded = None;
@@ -320,7 +320,7 @@ fn stream(
     }
     if let FrameSource::Display(d) = &source {
         tracing::info!(
-            output = d.display.name(),
+            output = %d.lease.name,
             captured = d.frames_captured,
             repeated_while_idle = d.frames_repeated,
             "display stream stopped"

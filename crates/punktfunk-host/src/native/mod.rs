@@ -21,6 +21,8 @@ use punktfunk_net::identity::Identity;
 use punktfunk_net::tls::{idle_and_keep_alive, server_config};
 
 use crate::display::DisplayBackend;
+use crate::lifecycle::displays::Displays;
+use crate::lifecycle::registry::Rules;
 use crate::source::SourceKind;
 use crate::trust::Trust;
 use registry::Registry;
@@ -52,6 +54,20 @@ pub struct NativeArgs {
     /// Starting FEC percentage (client loss reports move it within 5–50).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(0..=100))]
     pub fec_percent: u8,
+    /// How long a dropped client's display is kept for it to come back to, ms (0: release at
+    /// once). A deliberate quit always releases at once.
+    #[arg(long, default_value_t = 10_000, env = "PUNKTFUNK_KEEP_ALIVE_MS")]
+    pub keep_alive_ms: u64,
+    /// What a client gets while another client's display is live: its own display
+    /// (`separate`), the others' sessions ended (`steal`), the live display shared at its mode
+    /// (`join`), or a refusal (`reject`, close code 0x42).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "separate",
+        env = "PUNKTFUNK_MODE_CONFLICT"
+    )]
+    pub mode_conflict: crate::lifecycle::registry::ConflictPolicy,
     /// Bitrate when the client leaves it to the host, kbit/s.
     #[arg(long, default_value_t = 20_000)]
     pub default_bitrate_kbps: u32,
@@ -67,7 +83,7 @@ pub struct Plane {
     pub fingerprint: Fingerprint,
     pub sessions: Arc<Registry>,
     /// Where `--source compositor` sessions get their displays.
-    pub display: Option<Arc<dyn DisplayBackend>>,
+    pub displays: Option<Arc<Displays>>,
 }
 
 /// The bound native plane, ready to serve.
@@ -87,6 +103,16 @@ impl Listener {
         trust: Arc<Trust>,
         display: Option<Arc<dyn DisplayBackend>>,
     ) -> anyhow::Result<Self> {
+        let displays = display.map(|backend| {
+            Displays::new(
+                backend,
+                Rules {
+                    keep_alive: Duration::from_millis(args.keep_alive_ms),
+                    max_sessions: args.max_sessions,
+                    policy: args.mode_conflict,
+                },
+            )
+        });
         let idle = Duration::from_millis(args.idle_timeout_ms);
         let (idle, keep_alive) = idle_and_keep_alive(idle);
         let addr = SocketAddr::new(args.native_bind, args.native_port);
@@ -103,7 +129,7 @@ impl Listener {
             trust,
             fingerprint: identity.fingerprint().0,
             sessions: Arc::new(Registry::default()),
-            display,
+            displays,
         });
         Ok(Self {
             plane,

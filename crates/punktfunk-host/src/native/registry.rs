@@ -1,9 +1,11 @@
-//! The native plane's live sessions: listed by `ctl sessions`, closed by `ctl unpair`.
+//! The native plane's live sessions: admitted up to `--max-sessions`, listed by `ctl sessions`,
+//! closed by `ctl unpair`, a same-client reconnect (preempt) or a `steal`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use punktfunk_core::control::{Codec, Mode};
 use punktfunk_core::pairing::Fingerprint;
@@ -43,6 +45,20 @@ pub struct Registration {
     id: u64,
 }
 
+impl Registration {
+    /// The session's id (also its id in the display registry).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The session streams at another mode than it asked for (it joined a live display).
+    pub fn set_mode(&mut self, mode: Mode) {
+        if let Some(s) = self.registry.lock().get_mut(&self.id) {
+            s.mode = mode;
+        }
+    }
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
         self.registry.lock().remove(&self.id);
@@ -54,13 +70,55 @@ impl Registry {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn register(self: &Arc<Self>, session: LiveSession) -> Registration {
+    /// Admits a session unless `max` sessions already live.
+    pub fn try_register(
+        self: &Arc<Self>,
+        max: usize,
+        session: LiveSession,
+    ) -> Option<Registration> {
+        let mut live = self.lock();
+        if live.len() >= max {
+            return None;
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        self.lock().insert(id, session);
-        Registration {
+        live.insert(id, session);
+        Some(Registration {
             registry: self.clone(),
             id,
+        })
+    }
+
+    /// Every live session and its client.
+    pub fn owners(&self) -> Vec<(u64, Fingerprint)> {
+        self.lock()
+            .iter()
+            .map(|(id, s)| (*id, s.fingerprint))
+            .collect()
+    }
+
+    /// Closes these sessions' connections.
+    pub fn close_ids(&self, ids: &[u64], code: u32, reason: &str) {
+        let live = self.lock();
+        for id in ids {
+            if let Some(s) = live.get(id) {
+                s.conn.close(code.into(), reason.as_bytes());
+            }
         }
+    }
+
+    /// Waits until these sessions have ended (their teardown done), at most `grace`.
+    pub async fn wait_gone(&self, ids: &[u64], grace: Duration) -> bool {
+        let end = Instant::now() + grace;
+        while {
+            let live = self.lock();
+            ids.iter().any(|id| live.contains_key(id))
+        } {
+            if Instant::now() >= end {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
     }
 
     pub fn list(&self) -> Vec<SessionInfo> {

@@ -19,6 +19,8 @@ use super::media::{self, FrameSource, MediaPlan, SessionControl};
 use super::pairing;
 use super::registry::LiveSession;
 use super::Plane;
+use crate::lifecycle::displays::{AcquireError, Displays, Lease};
+use crate::lifecycle::registry::{sessions_to_preempt, Refusal as AdmissionRefusal};
 use crate::source::synthetic::SyntheticSource;
 use crate::source::SourceKind;
 use crate::trust::{Admit, PlaneKind};
@@ -26,6 +28,10 @@ use punktfunk_core::pairing::Fingerprint;
 
 /// How long a client has to open its control stream and say Hello, or answer the Welcome.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections beyond `--max-sessions` allowed while they handshake, pair or preempt.
+const SPARE_CONNECTIONS: usize = 8;
+/// How long a preempted or stolen session may take to let go of its display.
+const RELEASE_GRACE: Duration = Duration::from_secs(3);
 
 /// A reason to close the connection, with the code from the registry.
 #[derive(Debug)]
@@ -71,8 +77,13 @@ pub async fn run(plane: Arc<Plane>, conn: quinn::Connection) {
         tracing::info!(%fingerprint, "client connected");
         let before = plane.active.fetch_add(1, Ordering::SeqCst);
         let _admission = Admission(plane.clone());
-        if before >= plane.args.max_sessions {
-            tracing::info!(max = plane.args.max_sessions, "refused: host is full");
+        // Connections in any state (handshakes, pairing, reconnects about to preempt); the
+        // session limit itself is checked once the client is known.
+        if before >= plane.args.max_sessions + SPARE_CONNECTIONS {
+            tracing::info!(
+                max = plane.args.max_sessions,
+                "refused: too many connections"
+            );
             conn.close(
                 close::TOO_MANY_SESSIONS.into(),
                 b"the host runs its maximum number of sessions (--max-sessions)",
@@ -135,6 +146,20 @@ async fn serve(
             ));
         }
     }
+    // A reconnect while the host still holds this client's old session (it has not noticed
+    // the drop yet): end the old one and let its display go to Lingering, to be reused below.
+    let old = sessions_to_preempt(&plane.sessions.owners(), &client);
+    if !old.is_empty() {
+        tracing::info!(sessions = ?old, "preempting this client's older session");
+        plane.sessions.close_ids(
+            &old,
+            close::NO_ERROR,
+            "replaced by a newer connection from the same device",
+        );
+        if !plane.sessions.wait_gone(&old, RELEASE_GRACE).await {
+            tracing::warn!(sessions = ?old, "the preempted session did not end in time");
+        }
+    }
     // Media timestamps count from here; the Welcome tells the client the same moment in
     // wall-clock time, so it can measure capture-to-arrival latency.
     let clock_origin = Instant::now();
@@ -148,9 +173,33 @@ async fn serve(
             welcome.features |= feature::TEST_PICTURE;
         }
     }
+    // Admission: a slot in the live-session registry (visible to `ctl sessions`, closable by
+    // `ctl unpair`) while the session lives.
+    let mut live = plane
+        .sessions
+        .try_register(
+            plane.args.max_sessions,
+            LiveSession {
+                fingerprint: client,
+                device: hello.device_name.clone(),
+                mode: welcome.mode,
+                codec: welcome.codec,
+                remote: conn.remote_address(),
+                started_unix: crate::trust::unix_now(),
+                conn: conn.clone(),
+            },
+        )
+        .ok_or_else(|| {
+            tracing::info!(max = plane.args.max_sessions, "refused: host is full");
+            Refusal::new(
+                close::TOO_MANY_SESSIONS,
+                "the host runs its maximum number of sessions (--max-sessions)",
+            )
+        })?;
     let secrets = control_io::session_media_secrets(conn, &welcome.session_id)
         .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?;
     // The encoder is opened before the Welcome, so a failure is a clear refusal.
+    let mut quit_flag = None;
     let source = match plane.args.source {
         SourceKind::Synthetic => FrameSource::Synthetic(SyntheticSource::new(
             (welcome.mode.refresh_millihz / 1000).max(1),
@@ -162,11 +211,18 @@ async fn serve(
                 .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?
         }
         SourceKind::Compositor => {
-            let backend = plane.display.clone().ok_or_else(|| {
+            let displays = plane.displays.clone().ok_or_else(|| {
                 Refusal::new(close::SETUP_FAILED, "no compositor connected on this host")
             })?;
-            let (mode, codec, kbps) = (welcome.mode, welcome.codec, welcome.bitrate_kbps);
-            tokio::task::spawn_blocking(move || display_source(backend.as_ref(), mode, codec, kbps))
+            let lease = acquire_display(plane, &displays, live.id(), client, welcome.mode).await?;
+            if lease.mode != welcome.mode {
+                tracing::info!(mode = %lease.mode, "joining a live display at its mode");
+                welcome.mode = lease.mode;
+                live.set_mode(lease.mode);
+            }
+            quit_flag = Some(lease.quit_flag());
+            let (codec, kbps) = (welcome.codec, welcome.bitrate_kbps);
+            tokio::task::spawn_blocking(move || display_source(lease, codec, kbps))
                 .await
                 .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?
                 .map_err(|e| Refusal::new(close::SETUP_FAILED, format!("{e:#}")))?
@@ -174,16 +230,6 @@ async fn serve(
     };
     tracing::info!(mode = %welcome.mode, codec = welcome.codec.name(), kbps = welcome.bitrate_kbps,
         device = %hello.device_name, "welcome");
-    // Visible to `ctl sessions` and closable by `ctl unpair` while it lives.
-    let _live = plane.sessions.register(LiveSession {
-        fingerprint: client,
-        device: hello.device_name.clone(),
-        mode: welcome.mode,
-        codec: welcome.codec,
-        remote: conn.remote_address(),
-        started_unix: crate::trust::unix_now(),
-        conn: conn.clone(),
-    });
     control_io::send(&mut send, &Message::Welcome(welcome.clone())).await?;
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, control.next()).await {
         Ok(Ok(Some(Message::Ready))) => {}
@@ -210,6 +256,14 @@ async fn serve(
         .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?;
 
     let outcome = control_loop(&mut control, &mut send, &steering).await;
+    // A deliberate quit tears the display down at once; anything else lets it linger.
+    if let (Some(flag), Some(quinn::ConnectionError::ApplicationClosed(c))) =
+        (&quit_flag, conn.close_reason())
+    {
+        if c.error_code == close::CLIENT_QUIT.into() {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
     steering.stop.store(true, Ordering::Relaxed);
     let stats = tokio::task::spawn_blocking(move || media.join())
         .await
@@ -226,24 +280,69 @@ async fn serve(
     outcome
 }
 
-/// Reads control messages until the connection ends.
+/// Finds or makes the client's display under the mode-conflict policy: ends other clients'
+/// sessions first where the policy says `steal`.
+async fn acquire_display(
+    plane: &Plane,
+    displays: &Arc<Displays>,
+    session: u64,
+    client: Fingerprint,
+    mode: punktfunk_core::control::Mode,
+) -> Result<Lease, Refusal> {
+    loop {
+        let attempt = {
+            let displays = displays.clone();
+            tokio::task::spawn_blocking(move || displays.acquire(session, client, mode))
+                .await
+                .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?
+        };
+        match attempt {
+            Ok(lease) => {
+                tracing::info!(output = %lease.name, reused = lease.reused, "display");
+                return Ok(lease);
+            }
+            Err(AcquireError::MustStop(stop)) => {
+                tracing::info!(sessions = ?stop, "mode-conflict policy steal: ending the others");
+                let taken = displays.displays_of(&stop);
+                plane.sessions.close_ids(
+                    &stop,
+                    close::NO_ERROR,
+                    "another client took over the host (mode-conflict policy steal)",
+                );
+                plane.sessions.wait_gone(&stop, RELEASE_GRACE).await;
+                let displays = displays.clone();
+                let _ = tokio::task::spawn_blocking(move || displays.release_now(&taken)).await;
+            }
+            Err(AcquireError::Refused(AdmissionRefusal::TooManySessions)) => {
+                return Err(Refusal::new(
+                    close::TOO_MANY_SESSIONS,
+                    "the host runs its maximum number of sessions (--max-sessions)",
+                ))
+            }
+            Err(AcquireError::Refused(AdmissionRefusal::Busy)) => {
+                return Err(Refusal::new(
+                    close::BUSY,
+                    "another client is streaming from this host (mode-conflict policy reject)",
+                ))
+            }
+            Err(AcquireError::Failed(e)) => {
+                return Err(Refusal::new(close::SETUP_FAILED, format!("{e:#}")))
+            }
+        }
+    }
+}
+
 /// How long a new output may take to deliver its first captured frame.
 const FIRST_CAPTURE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Makes the client's output, starts capturing it and opens the encoder; fails (and releases
-/// the output) unless a first frame arrives in time.
-fn display_source(
-    backend: &dyn crate::display::DisplayBackend,
-    mode: punktfunk_core::control::Mode,
-    codec: Codec,
-    kbps: u32,
-) -> anyhow::Result<FrameSource> {
+/// Starts capturing the leased output and opens the encoder; fails (and the lease lets the
+/// display go) unless a first frame arrives in time.
+fn display_source(lease: Lease, codec: Codec, kbps: u32) -> anyhow::Result<FrameSource> {
     use crate::display::CaptureTarget;
-    let output_display = backend.create(mode)?;
     let CaptureTarget::WlrOutput {
         wayland_display,
         output,
-    } = output_display.capture_target();
+    } = lease.target.clone();
     let capture = punktfunk_capture::OutputCapture::start(punktfunk_capture::CaptureConfig {
         wayland_display,
         output_name: output,
@@ -256,17 +355,15 @@ fn display_source(
         .with_context(|| {
             format!(
                 "no frame captured from {} within {FIRST_CAPTURE_TIMEOUT:?}",
-                output_display.name()
+                lease.name
             )
         })?;
-    tracing::info!(
-        output = output_display.name(),
-        first_frame_ms = started.elapsed().as_millis() as u64,
-        "capturing"
-    );
+    tracing::info!(output = %lease.name, first_frame_ms = started.elapsed().as_millis() as u64,
+        "capturing");
+    let mode = lease.mode;
     Ok(FrameSource::Display(Box::new(media::DisplaySource {
         capture,
-        display: output_display,
+        lease,
         converter: punktfunk_video::convert::RgbToYuv::new(mode.width, mode.height)?,
         encoder: punktfunk_video::encoder::VideoEncoder::new(codec, mode, kbps)?,
         last_sequence: 0,
@@ -276,6 +373,7 @@ fn display_source(
     })))
 }
 
+/// Reads control messages until the connection ends.
 async fn control_loop(
     control: &mut ControlReader,
     send: &mut quinn::SendStream,
