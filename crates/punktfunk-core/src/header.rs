@@ -134,7 +134,7 @@ pub fn parse_shard_header(packet: &[u8]) -> Result<ShardHeader, HeaderError> {
         return Err(HeaderError::TooShort(packet.len()));
     }
     let shard = packet.len() - media::HEADER_LEN;
-    if shard % 2 != 0 {
+    if !shard.is_multiple_of(2) {
         return Err(HeaderError::OddShard(shard));
     }
     let h = ShardHeader {

@@ -257,7 +257,7 @@ impl Reassembler {
         let frame_end = (u64::from(h.block_base) + u64::from(h.data_shards)) * shard as u64;
         let ok = shard >= l.min_shard_bytes
             && shard <= l.max_shard_bytes
-            && shard % 2 == 0
+            && shard.is_multiple_of(2)
             && h.data_shards >= 1
             && h.data_shards <= l.max_data_shards
             && h.recovery_shards <= l.max_recovery_shards

@@ -1,32 +1,20 @@
-//! `punktfunk-host ctl`: the operator's commands to the running host.
+//! `punktfunk-host ctl`: the operator's commands to the running host, over its management API.
 //!
-//! The host listens on a Unix socket in its config dir (a 0700 directory, the socket 0600), so
-//! only the owner can reach it; one JSON request line in, one JSON response line out. Exit codes:
-//! 0 done, 1 refused by the host, 2 usage error, 3 no host running.
+//! It finds the API in the config dir (`runtime.json`), authenticates with the admin token kept
+//! there (accepted from loopback only), and accepts only the host's own certificate (pinned by
+//! the fingerprint of `native-identity/cert.der`). Exit codes: 0 done, 1 refused by the host,
+//! 2 usage error, 3 no host running.
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
-use punktfunk_core::pairing::WindowStatus;
-use punktfunk_core::wire::close;
-use punktfunk_core::wire::pairing::{DEFAULT_WINDOW_TTL_S, MAX_WINDOW_TTL_S};
-use serde::{Deserialize, Serialize};
+use punktfunk_core::wire::pairing::DEFAULT_WINDOW_TTL_S;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
-use crate::native::Plane;
-use crate::trust::{hex, parse_fingerprint, Trust};
-
-/// The socket's file name in the config dir.
-pub const SOCKET: &str = "ctl.sock";
-/// Longest request line the host reads.
-const MAX_REQUEST: usize = 4096;
+use crate::mgmt::{auth, RUNTIME_FILE};
 
 pub mod exit {
     pub const OK: u8 = 0;
@@ -34,207 +22,6 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const NOT_RUNNING: u8 = 3;
 }
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "cmd", rename_all = "snake_case")]
-pub enum Request {
-    Status,
-    Sessions,
-    Displays,
-    StopSession {
-        id: u64,
-    },
-    Clients,
-    Unpair {
-        fingerprint: String,
-    },
-    PairArm {
-        ttl_s: u64,
-        fingerprint: Option<String>,
-    },
-    PairStatus,
-    PairDisarm,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Response {
-    pub ok: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(default)]
-    pub data: Value,
-}
-
-/// What the host side needs to answer.
-pub struct HostContext {
-    pub trust: Arc<Trust>,
-    pub native: Arc<Plane>,
-    pub native_addr: std::net::SocketAddr,
-    pub gamestream_fingerprint: String,
-}
-
-fn window_json(status: WindowStatus) -> Value {
-    match status {
-        WindowStatus::Closed => json!({ "armed": false }),
-        WindowStatus::Armed {
-            pin,
-            remaining,
-            bound,
-            failures,
-        } => json!({
-            "armed": true,
-            "pin": pin,
-            "remaining_s": remaining.as_secs_f64().ceil() as u64,
-            "bound_to": bound.map(|b| hex(&b)),
-            "failed_attempts": failures,
-        }),
-    }
-}
-
-impl HostContext {
-    fn answer(&self, request: Request) -> Result<Value, String> {
-        let trust = &self.trust;
-        match request {
-            Request::Status => Ok(json!({
-                "version": env!("CARGO_PKG_VERSION"),
-                "fingerprint": hex(&self.native.fingerprint),
-                "gamestream_fingerprint": self.gamestream_fingerprint,
-                "native_addr": self.native_addr.to_string(),
-                "pairing": if trust.open { "optional" } else { "required" },
-                "sessions": self.native.sessions.list().len(),
-                "paired_devices": trust.list().len(),
-                "pairing_window": window_json(trust.window_status()),
-            })),
-            Request::Sessions => Ok(json!(self.native.sessions.list())),
-            Request::Displays => Ok(json!(self
-                .native
-                .displays
-                .as_ref()
-                .map(|d| d.list())
-                .unwrap_or_default())),
-            Request::StopSession { id } => {
-                if self
-                    .native
-                    .sessions
-                    .close(id, close::NO_ERROR, "stopped by the operator")
-                {
-                    Ok(json!({ "stopped": id }))
-                } else {
-                    Err(format!(
-                        "no session {id} (see `punktfunk-host ctl sessions`)"
-                    ))
-                }
-            }
-            Request::Clients => Ok(json!(trust.list())),
-            Request::Unpair { fingerprint } => {
-                let removed = trust.unpair(&fingerprint).map_err(|e| format!("{e:#}"))?;
-                let fp = removed[0].fingerprint.clone();
-                // An unpaired device keeps nothing: its live sessions end now.
-                let ended = self.native.sessions.close_device(
-                    &fp,
-                    close::NOT_PAIRED,
-                    "this device was unpaired by the host's operator",
-                );
-                tracing::info!(fingerprint = %fp, sessions_ended = ended, "device unpaired");
-                Ok(json!({ "unpaired": removed, "sessions_ended": ended }))
-            }
-            Request::PairArm { ttl_s, fingerprint } => {
-                if ttl_s == 0 || ttl_s > MAX_WINDOW_TTL_S {
-                    return Err(format!("--ttl must be 1..={MAX_WINDOW_TTL_S} seconds"));
-                }
-                let bound = match fingerprint.as_deref() {
-                    None => None,
-                    Some(f) => {
-                        Some(parse_fingerprint(&f.to_ascii_lowercase()).ok_or_else(|| {
-                            format!("--fingerprint {f:?}: expected 64 hex digits")
-                        })?)
-                    }
-                };
-                let pin = trust
-                    .arm(Duration::from_secs(ttl_s), bound)
-                    .map_err(|e| format!("{e:#}"))?;
-                tracing::info!(ttl_s, bound = ?fingerprint, "pairing window armed");
-                // The answer carries the PIN just made, even if the window is read a moment later.
-                let mut answer = window_json(trust.window_status());
-                answer["pin"] = Value::String(pin);
-                Ok(answer)
-            }
-            Request::PairStatus => Ok(window_json(trust.window_status())),
-            Request::PairDisarm => {
-                trust.disarm();
-                Ok(json!({ "armed": false }))
-            }
-        }
-    }
-}
-
-/// Binds the socket in `dir`, refusing when another host answers on it.
-pub fn bind(dir: &Path) -> anyhow::Result<tokio::net::UnixListener> {
-    let path = dir.join(SOCKET);
-    if path.exists() {
-        if UnixStream::connect(&path).is_ok() {
-            anyhow::bail!(
-                "another punktfunk-host runs with the config dir {} (its {SOCKET} answers); \
-                 stop it or give this one its own PUNKTFUNK_CONFIG_DIR",
-                dir.display()
-            );
-        }
-        // Left behind by a host that died.
-        std::fs::remove_file(&path)
-            .with_context(|| format!("cannot remove the stale {}", path.display()))?;
-    }
-    punktfunk_net::store::ensure_private_dir(dir)?;
-    let listener = tokio::net::UnixListener::bind(&path)
-        .with_context(|| format!("cannot listen on {}", path.display()))?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(listener)
-}
-
-/// Answers ctl requests until the runtime ends.
-pub async fn serve(listener: tokio::net::UnixListener, host: Arc<HostContext>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let host = host.clone();
-        tokio::spawn(async move {
-            let (read, mut write) = stream.into_split();
-            let mut line = String::new();
-            let mut reader = tokio::io::BufReader::new(read).take(MAX_REQUEST as u64);
-            let response =
-                match tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line))
-                    .await
-                {
-                    Ok(Ok(_)) => match serde_json::from_str::<Request>(&line) {
-                        Ok(request) => match host.answer(request) {
-                            Ok(data) => Response {
-                                ok: true,
-                                error: None,
-                                data,
-                            },
-                            Err(error) => Response {
-                                ok: false,
-                                error: Some(error),
-                                data: Value::Null,
-                            },
-                        },
-                        Err(e) => Response {
-                            ok: false,
-                            error: Some(format!("bad request: {e}")),
-                            data: Value::Null,
-                        },
-                    },
-                    _ => return,
-                };
-            let mut out = serde_json::to_vec(&response).unwrap_or_default();
-            out.push(b'\n');
-            let _ = write.write_all(&out).await;
-        });
-    }
-}
-
-// ---- the command-line side -------------------------------------------------------------------
 
 #[derive(Debug, Args)]
 pub struct CtlArgs {
@@ -262,6 +49,8 @@ enum CtlCommand {
     /// The PIN pairing window.
     #[command(subcommand)]
     Pair(PairCommand),
+    /// Hand a Moonlight client's PIN to the waiting GameStream pairing.
+    Pin { pin: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -281,37 +70,90 @@ enum PairCommand {
     Disarm,
 }
 
-fn socket_path() -> anyhow::Result<PathBuf> {
-    Ok(punktfunk_net::store::config_dir("punktfunk", "PUNKTFUNK_CONFIG_DIR")?.join(SOCKET))
+/// How to reach the running host's API.
+struct Endpoint {
+    base: String,
+    token: String,
+    agent: ureq::Agent,
 }
 
-fn call(path: &Path, request: &Request) -> Result<Response, (u8, String)> {
-    let not_running = |e: std::io::Error| {
+fn endpoint(dir: &Path) -> Result<Endpoint, (u8, String)> {
+    let not_running = |why: String| {
         (
             exit::NOT_RUNNING,
-            format!(
-                "no punktfunk-host is running for {} ({e}); start one with `punktfunk-host serve`",
-                path.display()
-            ),
+            format!("no punktfunk-host is running for {} ({why}); start one with `punktfunk-host serve`", dir.display()),
         )
     };
-    let mut stream = UnixStream::connect(path).map_err(not_running)?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(not_running)?;
-    let mut line = serde_json::to_vec(request).expect("requests serialise");
-    line.push(b'\n');
-    stream.write_all(&line).map_err(not_running)?;
-    let mut answer = String::new();
-    BufReader::new(stream)
-        .read_line(&mut answer)
-        .map_err(not_running)?;
-    serde_json::from_str(&answer).map_err(|e| {
-        (
-            exit::REFUSED,
-            format!("the host's answer did not parse ({e}): {answer:?}"),
-        )
+    let runtime: Value = std::fs::read(dir.join(RUNTIME_FILE))
+        .map_err(|e| not_running(format!("{RUNTIME_FILE}: {e}")))
+        .and_then(|b| {
+            serde_json::from_slice(&b).map_err(|e| not_running(format!("{RUNTIME_FILE}: {e}")))
+        })?;
+    let mgmt = runtime["mgmt"]
+        .as_str()
+        .ok_or_else(|| not_running(format!("{RUNTIME_FILE} names no port")))?;
+    let token = std::fs::read_to_string(dir.join(auth::TOKEN_FILE))
+        .map_err(|e| not_running(format!("{}: {e}", auth::TOKEN_FILE)))?
+        .trim()
+        .to_owned();
+    let cert = std::fs::read(dir.join("native-identity").join("cert.der"))
+        .map_err(|e| not_running(format!("the host certificate: {e}")))?;
+    let fingerprint = punktfunk_net::identity::Fingerprint::of(&cert);
+    let tls = punktfunk_net::tls::pinned_https_client(fingerprint)
+        .map_err(|e| (exit::USAGE, format!("TLS setup: {e:#}")))?;
+    let agent = ureq::AgentBuilder::new()
+        .tls_config(Arc::new(tls))
+        .timeout(Duration::from_secs(15))
+        .build();
+    Ok(Endpoint {
+        base: format!("https://{mgmt}/api/v1"),
+        token,
+        agent,
     })
+}
+
+/// One API call; the parsed answer (`null` for an empty one), or an exit code and message.
+fn call(
+    endpoint: &Endpoint,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Result<Value, (u8, String)> {
+    let request = endpoint
+        .agent
+        .request(method, &format!("{}{path}", endpoint.base))
+        .set("Authorization", &format!("Bearer {}", endpoint.token));
+    let answer = match body {
+        Some(b) => request.send_json(b),
+        None => request.call(),
+    };
+    let parse = |r: ureq::Response| -> Value {
+        let text = r.into_string().unwrap_or_default();
+        if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        }
+    };
+    match answer {
+        Ok(r) => Ok(parse(r)),
+        Err(ureq::Error::Status(code, r)) => {
+            let v = parse(r);
+            let message = v["error"]
+                .as_str()
+                .map_or_else(|| v.to_string(), str::to_owned);
+            let code = if code == 400 || code == 422 {
+                exit::USAGE
+            } else {
+                exit::REFUSED
+            };
+            Err((code, message))
+        }
+        Err(e) => Err((
+            exit::NOT_RUNNING,
+            format!("cannot reach the host's management API: {e}"),
+        )),
+    }
 }
 
 fn print_human(command: &CtlCommand, data: &Value) {
@@ -377,44 +219,56 @@ fn print_human(command: &CtlCommand, data: &Value) {
 
 /// Runs one `ctl` command against the host; the exit code follows the table above.
 pub fn run(args: CtlArgs) -> ExitCode {
-    let request = match &args.command {
-        CtlCommand::Status => Request::Status,
-        CtlCommand::Sessions => Request::Sessions,
-        CtlCommand::Displays => Request::Displays,
-        CtlCommand::StopSession { id } => Request::StopSession { id: *id },
-        CtlCommand::Clients => Request::Clients,
-        CtlCommand::Unpair { fingerprint } => Request::Unpair {
-            fingerprint: fingerprint.clone(),
-        },
-        CtlCommand::Pair(PairCommand::Arm { ttl, fingerprint }) => Request::PairArm {
-            ttl_s: *ttl,
-            fingerprint: fingerprint.clone(),
-        },
-        CtlCommand::Pair(PairCommand::Status) => Request::PairStatus,
-        CtlCommand::Pair(PairCommand::Disarm) => Request::PairDisarm,
-    };
-    let path = match socket_path() {
-        Ok(p) => p,
+    let dir: PathBuf = match punktfunk_net::store::config_dir("punktfunk", "PUNKTFUNK_CONFIG_DIR") {
+        Ok(d) => d,
         Err(e) => {
             eprintln!("punktfunk-host ctl: {e:#}");
             return ExitCode::from(exit::USAGE);
         }
     };
-    match call(&path, &request) {
+    let result = endpoint(&dir).and_then(|e| {
+        let enc = |s: &str| s.replace(|c: char| !c.is_ascii_alphanumeric(), "");
+        match &args.command {
+            CtlCommand::Status => call(&e, "GET", "/status", None),
+            CtlCommand::Sessions => call(&e, "GET", "/sessions", None),
+            CtlCommand::Displays => call(&e, "GET", "/displays", None),
+            CtlCommand::StopSession { id } => call(&e, "DELETE", &format!("/sessions/{id}"), None)
+                .map(|_| json!({ "stopped": id })),
+            CtlCommand::Clients => call(&e, "GET", "/devices", None),
+            CtlCommand::Unpair { fingerprint } => call(
+                &e,
+                "DELETE",
+                &format!("/devices/{}", enc(fingerprint)),
+                None,
+            ),
+            CtlCommand::Pin { pin } => {
+                call(&e, "POST", "/gamestream/pin", Some(json!({ "pin": pin })))
+                    .map(|_| json!({ "accepted": true }))
+            }
+            CtlCommand::Pair(PairCommand::Arm { ttl, fingerprint }) => call(
+                &e,
+                "POST",
+                "/pairing/arm",
+                Some(json!({ "ttl_s": ttl, "fingerprint": fingerprint })),
+            ),
+            CtlCommand::Pair(PairCommand::Status) => call(&e, "GET", "/pairing", None),
+            CtlCommand::Pair(PairCommand::Disarm) => call(&e, "DELETE", "/pairing", None),
+        }
+    });
+    match result {
         Err((code, message)) => {
-            eprintln!("punktfunk-host ctl: {message}");
+            if args.json {
+                println!("{}", json!({ "ok": false, "error": message }));
+            }
+            let what = if code == exit::REFUSED {
+                "refused: "
+            } else {
+                ""
+            };
+            eprintln!("punktfunk-host ctl: {what}{message}");
             ExitCode::from(code)
         }
-        Ok(Response {
-            ok: false, error, ..
-        }) => {
-            if args.json {
-                println!("{}", json!({ "ok": false, "error": error }));
-            }
-            eprintln!("punktfunk-host ctl: refused: {}", error.unwrap_or_default());
-            ExitCode::from(exit::REFUSED)
-        }
-        Ok(Response { data, .. }) => {
+        Ok(data) => {
             if args.json {
                 println!("{data}");
             } else {

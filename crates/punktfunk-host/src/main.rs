@@ -6,6 +6,7 @@ mod discovery;
 mod display;
 mod lifecycle;
 mod loopback;
+mod mgmt;
 mod native;
 mod serve;
 mod source;
@@ -24,6 +25,13 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum WebCommand {
+    /// Make a new random console password, store its hash and print it (signed-in consoles
+    /// stay signed in).
+    Password,
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Serve clients: the native (punktfunk/1) plane on UDP 9777, PIN pairing, mDNS.
     Serve(serve::ServeArgs),
@@ -36,6 +44,11 @@ enum Command {
         #[arg(long, value_enum, env = "PUNKTFUNK_COMPOSITOR")]
         compositor: Option<display::Compositor>,
     },
+    /// Print the management API's OpenAPI document (as checked in at api/openapi.json).
+    Openapi,
+    /// The web console.
+    #[command(subcommand)]
+    Web(WebCommand),
     /// Operate the running host: status, sessions, paired devices, the pairing window.
     Ctl(ctl::CtlArgs),
     /// Stream synthetic frames through the data plane to an in-process receiver over loopback
@@ -51,6 +64,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) | Command::Punktfunk1Host(args) => serve::run(args).map(|()| true),
         Command::Ctl(args) => return ctl::run(args),
+        Command::Openapi => {
+            print!("{}", mgmt::api::openapi_json());
+            Ok(true)
+        }
+        Command::Web(WebCommand::Password) => web_password().map(|()| true),
         Command::ProbeCompositor { compositor } => probe_compositor(compositor).map(|()| true),
         Command::Loopback(args) => loopback::run(args),
         Command::Bench(args) => bench::run(args),
@@ -76,5 +94,16 @@ fn probe_compositor(compositor: Option<display::Compositor>) -> anyhow::Result<(
     println!("made {} at {}", output.name(), output.mode());
     drop(output);
     println!("released it");
+    Ok(())
+}
+
+fn web_password() -> anyhow::Result<()> {
+    let dir = punktfunk_net::store::config_dir("punktfunk", "PUNKTFUNK_CONFIG_DIR")?;
+    let password = mgmt::auth::reset_password(&dir)?;
+    println!("{password}");
+    eprintln!(
+        "new web console password stored in {}",
+        dir.join(mgmt::auth::PASSWORD_FILE).display()
+    );
     Ok(())
 }

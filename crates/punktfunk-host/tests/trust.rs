@@ -139,7 +139,7 @@ fn a_wrong_pin_stores_nothing_and_the_window_cools_down_then_expires() {
 
     // Usage mistakes are told apart from refusals.
     let (code, _, err) = ctl(&host, &["pair", "arm", "--ttl", "0"]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, 2, "a usage mistake: {err}");
     assert!(err.contains("--ttl"), "{err}");
     let (code, _, _) = ctl(&host, &["pair", "frobnicate"]);
     assert_eq!(code, 2);

@@ -72,6 +72,79 @@ pub fn client_config(identity: &Identity, idle: Duration) -> anyhow::Result<quin
     Ok(config)
 }
 
+/// A TLS server config for HTTPS (the management API and console) with the host's identity.
+pub fn https_server_config(identity: &Identity) -> anyhow::Result<rustls::ServerConfig> {
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(vec![identity.cert.clone()], identity.key())?;
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tls)
+}
+
+/// A TLS client config for HTTPS that accepts exactly one server certificate, by fingerprint
+/// (what `ctl` uses to reach the host's management API).
+pub fn pinned_https_client(
+    fingerprint: crate::identity::Fingerprint,
+) -> anyhow::Result<rustls::ClientConfig> {
+    let provider = provider();
+    Ok(
+        rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Pinned {
+                fingerprint,
+                signatures: AnyCertificate(provider),
+            }))
+            .with_no_client_auth(),
+    )
+}
+
+/// Accepts only the certificate with this fingerprint; signatures checked as usual.
+#[derive(Debug)]
+struct Pinned {
+    fingerprint: crate::identity::Fingerprint,
+    signatures: AnyCertificate,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if crate::identity::Fingerprint::of(end_entity) == self.fingerprint {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(
+                "the server's certificate is not the pinned one".into(),
+            ))
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signatures.tls12(m, c, d)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.signatures.tls13(m, c, d)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.signatures.schemes()
+    }
+}
+
 /// Accepts any certificate, verifies handshake signatures against it.
 #[derive(Debug)]
 struct AnyCertificate(Arc<CryptoProvider>);

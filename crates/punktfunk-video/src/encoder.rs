@@ -95,7 +95,7 @@ impl VideoEncoder {
 
     fn open(codec: Codec, mode: Mode, bitrate_kbps: u32) -> Result<encoder::Video, VideoError> {
         crate::init();
-        if mode.width % 2 != 0 || mode.height % 2 != 0 {
+        if !mode.width.is_multiple_of(2) || !mode.height.is_multiple_of(2) {
             return Err(VideoError::OddMode(mode.width, mode.height));
         }
         let (name, options) = encoder_settings(codec);

@@ -13,7 +13,7 @@ pub struct TestPicture {
 
 impl TestPicture {
     pub fn new(width: u32, height: u32) -> Result<Self, VideoError> {
-        if width % 2 != 0 || height % 2 != 0 {
+        if !width.is_multiple_of(2) || !height.is_multiple_of(2) {
             return Err(VideoError::OddMode(width, height));
         }
         crate::init();

@@ -61,7 +61,7 @@ impl Mode {
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}x{}@", self.width, self.height)?;
-        if self.refresh_millihz % 1000 == 0 {
+        if self.refresh_millihz.is_multiple_of(1000) {
             write!(f, "{}", self.refresh_millihz / 1000)
         } else {
             write!(f, "{}", self.refresh_hz())

@@ -14,7 +14,7 @@ use super::registry::{
 use crate::display::{CaptureTarget, DisplayBackend, VirtualDisplay};
 
 /// What `ctl displays` shows of one.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct DisplayInfo {
     pub id: DisplayId,
     pub output: String,

@@ -35,6 +35,12 @@ pub struct SessionControl {
     pub epoch: AtomicU8,
     /// Input events received from the client.
     pub input_events: std::sync::atomic::AtomicU64,
+    /// Frames sent so far.
+    pub frames_sent: std::sync::atomic::AtomicU64,
+    /// The client's last reported loss, parts per million.
+    pub loss_ppm: AtomicU32,
+    /// Frame ready → last packet sent, last frame, µs.
+    pub host_latency_us: std::sync::atomic::AtomicU64,
 }
 
 /// One access unit from a source.
@@ -300,10 +306,15 @@ fn stream(
                 epoch,
                 keyframe,
             };
+            let ready = Instant::now();
             match streamer.send_frame(info, &data, &fec) {
                 Ok(cut) => {
                     let k = cut.iter().next().map_or(1, |b| b.data_shards);
                     control.typical_block_shards.store(k, Ordering::Relaxed);
+                    control.frames_sent.fetch_add(1, Ordering::Relaxed);
+                    control
+                        .host_latency_us
+                        .store(ready.elapsed().as_micros() as u64, Ordering::Relaxed);
                 }
                 Err(e) => {
                     tracing::warn!("media send failed, stopping the stream: {e}");

@@ -102,6 +102,7 @@ impl Listener {
         identity: &Identity,
         trust: Arc<Trust>,
         display: Option<Arc<dyn DisplayBackend>>,
+        events: Arc<crate::mgmt::events::Events>,
     ) -> anyhow::Result<Self> {
         let displays = display.map(|backend| {
             Displays::new(
@@ -128,7 +129,7 @@ impl Listener {
             active: AtomicUsize::new(0),
             trust,
             fingerprint: identity.fingerprint().0,
-            sessions: Arc::new(Registry::default()),
+            sessions: Arc::new(Registry::new(events)),
             displays,
         });
         Ok(Self {

@@ -11,18 +11,24 @@ use punktfunk_core::control::{Codec, Mode};
 use punktfunk_core::pairing::Fingerprint;
 use serde::Serialize;
 
+use super::media::SessionControl;
+use crate::mgmt::events::{Event, Events};
+
 pub struct LiveSession {
+    /// What the media thread counts and the control plane steers.
+    pub control: Arc<SessionControl>,
     pub fingerprint: Fingerprint,
     pub device: String,
     pub mode: Mode,
     pub codec: Codec,
     pub remote: SocketAddr,
     pub started_unix: u64,
+    pub started: Instant,
     pub conn: quinn::Connection,
 }
 
-/// What `ctl sessions` shows of one.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+/// What the API and `ctl sessions` show of one.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct SessionInfo {
     pub id: u64,
     pub fingerprint: String,
@@ -31,12 +37,21 @@ pub struct SessionInfo {
     pub codec: String,
     pub remote: String,
     pub started_unix: u64,
+    pub frames_sent: u64,
+    /// Mean frame rate since the session started.
+    pub fps: f64,
+    pub bitrate_kbps: u32,
+    pub fec_percent: u8,
+    /// Packet loss the client reported in its last window, parts per million.
+    pub loss_ppm: u32,
+    /// Capture-to-sent time of the last frame on the host, microseconds.
+    pub host_latency_us: u64,
 }
 
-#[derive(Default)]
 pub struct Registry {
     next_id: AtomicU64,
     live: Mutex<BTreeMap<u64, LiveSession>>,
+    events: Arc<Events>,
 }
 
 /// Removes its session from the registry when dropped.
@@ -61,11 +76,24 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.registry.lock().remove(&self.id);
+        if let Some(s) = self.registry.lock().remove(&self.id) {
+            self.registry.events.emit(Event::SessionEnded {
+                id: self.id,
+                fingerprint: crate::trust::hex(&s.fingerprint),
+            });
+        }
     }
 }
 
 impl Registry {
+    pub fn new(events: Arc<Events>) -> Self {
+        Self {
+            next_id: AtomicU64::new(0),
+            live: Mutex::new(BTreeMap::new()),
+            events,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, LiveSession>> {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -81,6 +109,12 @@ impl Registry {
             return None;
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        self.events.emit(Event::SessionStarted {
+            id,
+            fingerprint: crate::trust::hex(&session.fingerprint),
+            device: session.device.clone(),
+            mode: session.mode.to_string(),
+        });
         live.insert(id, session);
         Some(Registration {
             registry: self.clone(),
@@ -124,14 +158,25 @@ impl Registry {
     pub fn list(&self) -> Vec<SessionInfo> {
         self.lock()
             .iter()
-            .map(|(&id, s)| SessionInfo {
-                id,
-                fingerprint: crate::trust::hex(&s.fingerprint),
-                device: s.device.clone(),
-                mode: s.mode.to_string(),
-                codec: s.codec.name().to_owned(),
-                remote: s.remote.to_string(),
-                started_unix: s.started_unix,
+            .map(|(&id, s)| {
+                let c = &s.control;
+                let frames_sent = c.frames_sent.load(Ordering::Relaxed);
+                let secs = s.started.elapsed().as_secs_f64().max(1e-3);
+                SessionInfo {
+                    id,
+                    fingerprint: crate::trust::hex(&s.fingerprint),
+                    device: s.device.clone(),
+                    mode: s.mode.to_string(),
+                    codec: s.codec.name().to_owned(),
+                    remote: s.remote.to_string(),
+                    started_unix: s.started_unix,
+                    frames_sent,
+                    fps: (frames_sent as f64 / secs * 10.0).round() / 10.0,
+                    bitrate_kbps: c.bitrate_kbps.load(Ordering::Relaxed),
+                    fec_percent: c.fec_percent.load(Ordering::Relaxed),
+                    loss_ppm: c.loss_ppm.load(Ordering::Relaxed),
+                    host_latency_us: c.host_latency_us.load(Ordering::Relaxed),
+                }
             })
             .collect()
     }
@@ -147,6 +192,14 @@ impl Registry {
             }
         }
         closed
+    }
+
+    /// Asks one session for a keyframe; whether it exists.
+    pub fn request_keyframe(&self, id: u64) -> bool {
+        self.lock()
+            .get(&id)
+            .map(|s| s.control.keyframe.store(true, Ordering::Relaxed))
+            .is_some()
     }
 
     /// Closes one session by id; whether it existed.

@@ -175,17 +175,20 @@ async fn serve(
     }
     // Admission: a slot in the live-session registry (visible to `ctl sessions`, closable by
     // `ctl unpair`) while the session lives.
+    let steering = Arc::new(SessionControl::default());
     let mut live = plane
         .sessions
         .try_register(
             plane.args.max_sessions,
             LiveSession {
+                control: steering.clone(),
                 fingerprint: client,
                 device: hello.device_name.clone(),
                 mode: welcome.mode,
                 codec: welcome.codec,
                 remote: conn.remote_address(),
                 started_unix: crate::trust::unix_now(),
+                started: Instant::now(),
                 conn: conn.clone(),
             },
         )
@@ -238,7 +241,6 @@ async fn serve(
         Err(_) => return Err(Refusal::new(close::PROTOCOL_VIOLATION, "no Ready in time")),
     }
 
-    let steering = Arc::new(SessionControl::default());
     steering
         .fec_percent
         .store(welcome.fec_percent, Ordering::Relaxed);
@@ -394,6 +396,7 @@ async fn control_loop(
                 steering.keyframe.store(true, Ordering::Relaxed);
             }
             Message::Feedback(f) => {
+                steering.loss_ppm.store(f.loss_ppm, Ordering::Relaxed);
                 let current = steering.fec_percent.load(Ordering::Relaxed);
                 let k = steering.typical_block_shards.load(Ordering::Relaxed);
                 let next = adapt_percent(current, f.loss_ppm, k);

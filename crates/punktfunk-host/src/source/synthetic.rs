@@ -53,7 +53,7 @@ impl SyntheticSource {
     pub fn next_frame_at(&mut self, pts_us: u64) -> (FrameInfo, Vec<u8>) {
         let index = self.next_index;
         self.next_index = self.next_index.wrapping_add(1);
-        let keyframe = index % self.keyframe_interval == 0 || self.keyframe_requested;
+        let keyframe = index.is_multiple_of(self.keyframe_interval) || self.keyframe_requested;
         self.keyframe_requested = false;
         let len = if keyframe {
             self.bytes_per_frame * KEYFRAME_SCALE

@@ -11,7 +11,7 @@ pub const FILE: &str = "devices.json";
 const VERSION: u32 = 1;
 
 /// Which plane a device paired through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PlaneKind {
     Native,
@@ -19,7 +19,7 @@ pub enum PlaneKind {
 }
 
 /// How a device came to be trusted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PairedBy {
     /// SPAKE2 PIN ceremony (native) or the GameStream PIN exchange.
@@ -28,7 +28,7 @@ pub enum PairedBy {
     Tofu,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Device {
     pub name: String,
     /// SHA-256 of the device's certificate, lower-case hex.
@@ -155,6 +155,21 @@ impl DeviceStore {
             }
             _ => Err(LookupError::Ambiguous(prefix.into())),
         }
+    }
+
+    /// Renames the device `prefix` names (on every plane) and saves; returns it renamed.
+    pub fn rename(&mut self, prefix: &str, name: &str) -> anyhow::Result<Device> {
+        let fingerprint = self.lookup(prefix)?.fingerprint.clone();
+        let before = self.devices.clone();
+        for d in self
+            .devices
+            .iter_mut()
+            .filter(|d| d.fingerprint == fingerprint)
+        {
+            d.name = name.to_owned();
+        }
+        self.save().inspect_err(|_| self.devices = before)?;
+        Ok(self.lookup(&fingerprint)?.clone())
     }
 
     /// Removes every pairing of the device `prefix` names and saves; returns what was removed.

@@ -3,7 +3,7 @@
 pub mod devices;
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use punktfunk_core::pairing::{
@@ -12,6 +12,8 @@ use punktfunk_core::pairing::{
 use ring::rand::{SecureRandom, SystemRandom};
 
 pub use devices::{Device, DeviceStore, PairedBy, PlaneKind};
+
+use crate::mgmt::events::{Event, Events};
 
 pub fn unix_now() -> u64 {
     SystemTime::now()
@@ -49,14 +51,16 @@ pub struct Trust {
     window: Mutex<PairingWindow>,
     /// `serve --open`: pin unknown clients on first use.
     pub open: bool,
+    events: Arc<Events>,
 }
 
 impl Trust {
-    pub fn load(config_dir: &Path, open: bool) -> anyhow::Result<Self> {
+    pub fn load(config_dir: &Path, open: bool, events: Arc<Events>) -> anyhow::Result<Self> {
         Ok(Self {
             devices: Mutex::new(DeviceStore::load(config_dir)?),
             window: Mutex::new(PairingWindow::default()),
             open,
+            events,
         })
     }
 
@@ -82,12 +86,17 @@ impl Trust {
         let now = unix_now();
         devices.pair(Device {
             name: name.to_owned(),
-            fingerprint: fp,
+            fingerprint: fp.clone(),
             plane,
             paired_by: PairedBy::Tofu,
             paired_at: now,
             last_seen: Some(now),
         })?;
+        self.events.emit(Event::DevicePaired {
+            fingerprint: fp,
+            name: name.to_owned(),
+            paired_by: "tofu".into(),
+        });
         Ok(Admit::PinnedOnFirstUse)
     }
 
@@ -106,11 +115,16 @@ impl Trust {
             anyhow::bail!("the system random generator failed");
         }
         self.window().arm(Instant::now(), ttl, pin.clone(), bound);
+        self.events.emit(Event::PairingArmed {
+            remaining_s: ttl.as_secs(),
+            bound_to: bound.map(|b| hex(&b)),
+        });
         Ok(pin)
     }
 
     pub fn disarm(&self) {
         self.window().disarm();
+        self.events.emit(Event::PairingDisarmed);
     }
 
     pub fn window_status(&self) -> WindowStatus {
@@ -135,7 +149,17 @@ impl Trust {
             paired_by: PairedBy::Pin,
             paired_at: unix_now(),
             last_seen: None,
-        })
+        })?;
+        self.events.emit(Event::DevicePaired {
+            fingerprint: hex(fp),
+            name: name.to_owned(),
+            paired_by: "pin".into(),
+        });
+        self.events.emit(Event::PairingCompleted {
+            fingerprint: hex(fp),
+            name: name.to_owned(),
+        });
+        Ok(())
     }
 
     pub fn list(&self) -> Vec<Device> {
@@ -144,6 +168,22 @@ impl Trust {
 
     /// Removes the device `prefix` names (every plane); returns what was removed.
     pub fn unpair(&self, prefix: &str) -> anyhow::Result<Vec<Device>> {
-        self.devices().unpair(prefix)
+        let removed = self.devices().unpair(prefix)?;
+        if let Some(d) = removed.first() {
+            self.events.emit(Event::DeviceUnpaired {
+                fingerprint: d.fingerprint.clone(),
+            });
+        }
+        Ok(removed)
+    }
+
+    /// Renames the device `prefix` names.
+    pub fn rename(&self, prefix: &str, name: &str) -> anyhow::Result<Device> {
+        let device = self.devices().rename(prefix, name)?;
+        self.events.emit(Event::DeviceRenamed {
+            fingerprint: device.fingerprint.clone(),
+            name: device.name.clone(),
+        });
+        Ok(device)
     }
 }

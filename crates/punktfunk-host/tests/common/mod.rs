@@ -13,6 +13,9 @@ use serde_json::Value;
 /// A host process; killed when dropped. Its stderr (the log) is collected.
 pub struct Host {
     pub child: Child,
+    /// `https://127.0.0.1:PORT` of the management API and of the console.
+    pub mgmt_url: String,
+    pub console_url: String,
     pub addr: SocketAddr,
     pub fingerprint: String,
     pub config: PathBuf,
@@ -93,11 +96,14 @@ impl Host {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let first = BufReader::new(child.stdout.take().unwrap())
-            .lines()
-            .next()
-            .unwrap()
-            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = stdout.next().unwrap().unwrap();
+        let second = stdout.next().unwrap().unwrap();
+        let urls: Vec<&str> = second.split_whitespace().collect();
+        let ["management", mgmt_url, "console", console_url] = urls.as_slice() else {
+            panic!("second line: management URL console URL, got {second}");
+        };
+        let (mgmt_url, console_url) = (mgmt_url.to_string(), console_url.to_string());
         let words: Vec<&str> = first.split_whitespace().collect();
         let ["listening", addr, "fingerprint", fingerprint] = words.as_slice() else {
             panic!("first line: listening ADDR fingerprint FP, got {first}");
@@ -116,6 +122,8 @@ impl Host {
         });
         Host {
             child,
+            mgmt_url,
+            console_url,
             addr,
             fingerprint,
             config: config.to_path_buf(),
