@@ -59,7 +59,10 @@ pub enum FecError {
 
 impl FecParams {
     pub fn validate(&self) -> Result<(), FecError> {
-        if self.shard_bytes < 2 || !self.shard_bytes.is_multiple_of(2) || self.shard_bytes > MAX_SHARD_BYTES {
+        if self.shard_bytes < 2
+            || !self.shard_bytes.is_multiple_of(2)
+            || self.shard_bytes > MAX_SHARD_BYTES
+        {
             return Err(FecError::ShardSize(self.shard_bytes));
         }
         if self.percent > MAX_FEC_PERCENT {
