@@ -11,6 +11,9 @@ packages=(
   # A headless compositor and a terminal for the virtual-display tests (setpriv runs sway as an
   # unprivileged user: it refuses root); a font so the terminal can draw
   sway swaybg foot grim util-linux fonts-dejavu-core
+  # The management API's outside checks: schemathesis (Python venv) and a real browser
+  # (Debian's chromium driven by playwright-core from npm)
+  python3-venv chromium
 )
 
 missing=()
@@ -20,6 +23,11 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# Node may come from elsewhere (nodesource bundles npm): only ask apt when there is none.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
 if ((${#missing[@]})); then
   if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
   echo "install-deps: installing ${missing[*]}"
@@ -28,6 +36,21 @@ if ((${#missing[@]})); then
   "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
 else
   echo "install-deps: all system packages present"
+fi
+
+# Python tools in a venv of their own (Debian's pip refuses system-wide installs).
+venv="${PUNKTFUNK_VENV:-$HOME/.cache/punktfunk/venv}"
+if [ ! -x "$venv/bin/schemathesis" ]; then
+  echo "install-deps: making $venv (schemathesis)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q schemathesis==4.32.5
+fi
+
+# playwright-core for the console test, exactly as tests/web/package-lock.json pins it.
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ ! -d "$here/tests/web/node_modules/playwright-core" ]; then
+  echo "install-deps: npm ci in tests/web"
+  (cd "$here/tests/web" && npm ci --no-audit --no-fund --silent)
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -16,7 +16,7 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test"
-cargo test --workspace --locked 2>&1 | tee "$log"
+PUNKTFUNK_REQUIRE_TOOLS=1 cargo test --workspace --locked 2>&1 | tee "$log"
 
 echo "== fuzz smoke (${FUZZ_SECONDS:-10}s per target)"
 FUZZ_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" bash fuzz/run.sh "${FUZZ_SECONDS:-10}"

@@ -48,6 +48,10 @@ async fn authorize(
 ) -> Response {
     let path = matched.as_ref().map_or("", |m| m.as_str());
     let Some(lane) = api::lane_of(request.method(), path) else {
+        if api::ROUTES.iter().any(|(_, p, _)| *p == path) {
+            return Failure::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
+                .into_response();
+        }
         // Fail closed: a route nobody classified never runs.
         tracing::error!(%path, method = %request.method(), "unclassified route");
         return Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "unclassified route")

@@ -1,0 +1,5 @@
+//! The web console's files are embedded with `include_dir!`; rebuild when any of them changes.
+
+fn main() {
+    println!("cargo:rerun-if-changed=../../web");
+}
