@@ -46,7 +46,9 @@ fn schemathesis_finds_no_server_errors_and_no_schema_violations() {
     let Some(schemathesis) = tool(venv().join("bin/schemathesis"), "schemathesis") else {
         return;
     };
-    std::fs::create_dir_all(scratch("schemathesis-run")).unwrap();
+    // It keeps a cache in its working directory: not in the repository.
+    let workdir = scratch("schemathesis-run");
+    std::fs::create_dir_all(&workdir).unwrap();
     let host = Host::launch(&scratch("schemathesis"), &[]);
     let token = std::fs::read_to_string(host.config.join("admin-token")).unwrap();
     let out = Command::new(schemathesis)
@@ -63,8 +65,7 @@ fn schemathesis_finds_no_server_errors_and_no_schema_violations() {
         // An endless stream has no response to check.
         .args(["--exclude-path", "/api/v1/events"])
         .env("NO_COLOR", "1")
-        // It keeps a cache in its working directory: not in the repository.
-        .current_dir(scratch("schemathesis-run"))
+        .current_dir(&workdir)
         .output()
         .unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
