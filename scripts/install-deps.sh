@@ -14,6 +14,11 @@ packages=(
   # The management API's outside checks: schemathesis (Python venv) and a real browser
   # (Debian's chromium driven by playwright-core from npm)
   python3-venv chromium
+  # PipeWire capture (the bindings need the headers) and what its tests start: a session bus,
+  # PipeWire with WirePlumber, a headless GNOME Mutter, GStreamer test producers; a headless
+  # KWin for the KWin virtual-output test
+  libpipewire-0.3-dev libspa-0.2-dev pipewire pipewire-bin wireplumber dbus mutter
+  gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base kwin-wayland
 )
 
 missing=()

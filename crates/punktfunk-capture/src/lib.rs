@@ -3,10 +3,15 @@
 //! [`OutputCapture`] grabs one named output through wlr-screencopy into a
 //! shared-memory buffer, on its own thread, and keeps the newest frame in a
 //! slot that consumers poll with [`OutputCapture::next_frame`].
+//!
+//! [`kwin::KwinVirtualOutput`] instead has KWin make a virtual output and
+//! stream it into a PipeWire node (read elsewhere).
 
 mod error;
 mod format;
+pub mod kwin;
 mod output;
+mod pump;
 mod screencopy;
 mod shm;
 mod worker;

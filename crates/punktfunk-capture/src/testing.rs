@@ -1,7 +1,8 @@
-//! A throwaway headless sway for tests and benchmarks (feature `testing`).
+//! Throwaway headless compositors for tests and benchmarks (feature `testing`).
 //!
 //! Sway refuses to run as root, so when we are root it runs as `nobody` with
-//! a private runtime directory; root can still use its sockets.
+//! a private runtime directory; root can still use its sockets. KWin (in
+//! [`HeadlessKwin`]) runs as whoever we are.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -14,6 +15,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use rustix::fs::{Gid, Uid};
 use rustix::process::{kill_process, Pid, Signal};
+
+mod kwin;
+mod outputs;
+mod procs;
+
+pub use kwin::{HeadlessKwin, KwinBackend, KwinOptions};
+pub use outputs::{list_outputs, OutputInfo};
 
 const NOBODY: u32 = 65534;
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);

@@ -2,15 +2,12 @@
 //! to stop or the output/connection goes away.
 
 use std::collections::HashMap;
-use std::io::ErrorKind;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use wayland_client::backend::WaylandError;
 use wayland_client::globals::registry_queue_init;
 use wayland_client::protocol::wl_shm::WlShm;
 use wayland_client::{Connection, DispatchError, EventQueue, Proxy};
@@ -129,37 +126,9 @@ fn event_loop(
             .retry_in()
             .map_or(STOP_CHECK_INTERVAL, |d| d.min(STOP_CHECK_INTERVAL));
 
-        match queue.flush() {
-            Err(WaylandError::Io(e)) if e.kind() != ErrorKind::WouldBlock => {
-                return Err(CaptureError::Connection(e.to_string()))
-            }
-            Err(e @ WaylandError::Protocol(_)) => {
-                return Err(CaptureError::Connection(e.to_string()))
-            }
-            _ => {}
-        }
-        // Never block in a read: poll with a timeout so the stop flag is seen.
-        if let Some(guard) = queue.prepare_read() {
-            if wait_readable(&guard.connection_fd(), wait) {
-                match guard.read() {
-                    Err(WaylandError::Io(e)) if e.kind() == ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(CaptureError::Connection(e.to_string())),
-                    Ok(_) => {}
-                }
-            }
-        }
+        crate::pump::flush_and_read(queue, wait).map_err(CaptureError::Connection)?;
         queue.dispatch_pending(state).map_err(connection_error)?;
     }
-}
-
-fn wait_readable(fd: &impl std::os::fd::AsFd, timeout: Duration) -> bool {
-    let mut fds = [PollFd::new(fd, PollFlags::IN)];
-    let timeout = Timespec {
-        tv_sec: timeout.as_secs() as _,
-        tv_nsec: timeout.subsec_nanos() as _,
-    };
-    // EINTR and friends: just go round the loop again.
-    matches!(poll(&mut fds, Some(&timeout)), Ok(n) if n > 0)
 }
 
 pub(crate) fn connection_error(err: DispatchError) -> CaptureError {

@@ -52,7 +52,9 @@ fn setup(name: &str) -> Option<(HeadlessSway, Host)> {
     let sway = HeadlessSway::start().expect("headless sway starts");
     let host = Host::launch_env(
         &scratch(&format!("{name}-host")),
-        &["--open", "--source", "compositor"],
+        // No keep-alive: these tests are about making and releasing outputs (lingering and
+        // reuse on reconnect are the lifecycle tests' business).
+        &["--open", "--source", "compositor", "--keep-alive-ms", "0"],
         &sway.env(),
     );
     Some((sway, host))

@@ -1,26 +1,74 @@
 //! Virtual displays on the running compositor: one output per client at exactly its mode.
 //!
-//! A [`DisplayBackend`] makes [`VirtualDisplay`]s; each names the Wayland socket and output a
-//! capturer reads. Backends are chosen from the environment ([`detect`]) or `--compositor`.
+//! A [`DisplayBackend`] makes [`VirtualDisplay`]s; each starts the [`Capturer`] that reads it
+//! (wlr-screencopy on Sway, PipeWire on Mutter). Backends are chosen from the environment
+//! ([`detect`]) or `--compositor`.
 
 pub mod detect;
+pub mod mutter;
 pub mod sway;
 
-use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use punktfunk_core::control::Mode;
+use punktfunk_video::convert::RgbLayout;
 
 pub use detect::Compositor;
 
-/// Where a display's pixels can be captured.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CaptureTarget {
-    /// A wlroots output, read with wlr-screencopy through this Wayland socket.
-    WlrOutput {
-        wayland_display: PathBuf,
-        output: String,
-    },
+/// A captured picture, from whichever capture path the compositor has.
+pub enum Frame {
+    /// wlr-screencopy (Sway).
+    Wlr(Arc<punktfunk_capture::CapturedFrame>),
+    /// A PipeWire stream (Mutter).
+    PipeWire(Arc<punktfunk_pipewire::CapturedFrame>),
+}
+
+impl Frame {
+    pub fn sequence(&self) -> u64 {
+        match self {
+            Frame::Wlr(f) => f.sequence,
+            Frame::PipeWire(f) => f.sequence,
+        }
+    }
+
+    /// (data, stride, width, height, layout) for the converter.
+    pub fn pixels(&self) -> (&[u8], usize, u32, u32, RgbLayout) {
+        match self {
+            Frame::Wlr(f) => {
+                use punktfunk_capture::PixelFormat as F;
+                let layout = match f.format {
+                    F::Xrgb8888 => RgbLayout::Bgrx,
+                    F::Argb8888 => RgbLayout::Bgra,
+                    F::Xbgr8888 => RgbLayout::Rgbx,
+                    F::Abgr8888 => RgbLayout::Rgba,
+                };
+                (&f.data, f.stride as usize, f.width, f.height, layout)
+            }
+            Frame::PipeWire(f) => {
+                use punktfunk_pipewire::PixelFormat as F;
+                let layout = match f.format {
+                    F::Xrgb8888 => RgbLayout::Bgrx,
+                    F::Argb8888 => RgbLayout::Bgra,
+                    F::Xbgr8888 => RgbLayout::Rgbx,
+                    F::Abgr8888 => RgbLayout::Rgba,
+                };
+                (&f.data, f.stride as usize, f.width, f.height, layout)
+            }
+        }
+    }
+}
+
+/// Reads a display's pictures as they change.
+pub trait Capturer: Send {
+    /// The newest picture with a sequence above `after`, waiting at most `timeout`.
+    fn next_frame(&self, after: u64, timeout: Duration) -> anyhow::Result<Option<Frame>>;
+}
+
+impl Capturer for punktfunk_capture::OutputCapture {
+    fn next_frame(&self, after: u64, timeout: Duration) -> anyhow::Result<Option<Frame>> {
+        Ok(punktfunk_capture::OutputCapture::next_frame(self, after, timeout)?.map(Frame::Wlr))
+    }
 }
 
 /// One client's output on the compositor. Dropping it releases the output.
@@ -30,7 +78,8 @@ pub trait VirtualDisplay: Send {
     fn mode(&self) -> Mode;
     /// Switches the output to another mode.
     fn reconfigure(&mut self, mode: Mode) -> anyhow::Result<()>;
-    fn capture_target(&self) -> CaptureTarget;
+    /// Starts reading the output's pictures.
+    fn start_capture(&self) -> anyhow::Result<Box<dyn Capturer>>;
 }
 
 /// Makes virtual displays on one compositor.
@@ -47,9 +96,10 @@ pub fn backend(override_: Option<Compositor>) -> anyhow::Result<Arc<dyn DisplayB
     let compositor = detect::detect(|k| std::env::var(k).ok(), override_)?;
     match compositor {
         Compositor::Sway => Ok(Arc::new(sway::SwayBackend::connect()?)),
+        Compositor::Mutter => Ok(Arc::new(mutter::MutterBackend::connect()?)),
         other => anyhow::bail!(
-            "the {other} backend is not built yet (only sway is); stream the test picture with \
-             --source virtual"
+            "the {other} backend is not built yet (sway and mutter are); stream the test picture \
+             with --source virtual"
         ),
     }
 }

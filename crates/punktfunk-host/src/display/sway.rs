@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use punktfunk_core::control::Mode;
 use swayipc::Connection;
 
-use super::{CaptureTarget, Compositor, DisplayBackend, VirtualDisplay};
+use super::{Capturer, Compositor, DisplayBackend, VirtualDisplay};
 
 /// Parked outputs sit at this x: not adjacent to any desktop, so the pointer never wanders in.
 pub const PARK_X: i32 = 1 << 20;
@@ -222,11 +222,16 @@ impl VirtualDisplay for SwayOutput {
         self.apply(&mut conn, mode)
     }
 
-    fn capture_target(&self) -> CaptureTarget {
-        CaptureTarget::WlrOutput {
-            wayland_display: self.backend.wayland_display.clone(),
-            output: self.name.clone(),
-        }
+    fn start_capture(&self) -> anyhow::Result<Box<dyn Capturer>> {
+        Ok(Box::new(punktfunk_capture::OutputCapture::start(
+            punktfunk_capture::CaptureConfig {
+                wayland_display: self.backend.wayland_display.clone(),
+                output_name: self.name.clone(),
+                // Frames only when the desktop changes; the host repeats the last one.
+                with_damage: true,
+                overlay_cursor: true,
+            },
+        )?))
     }
 }
 

@@ -11,7 +11,7 @@ use punktfunk_core::control::Mode;
 use super::registry::{
     Decision, DisplayId, DisplayState, Linger, Owner, Refusal, Registry, Rules, SessionId,
 };
-use crate::display::{CaptureTarget, DisplayBackend, VirtualDisplay};
+use crate::display::{Capturer, DisplayBackend, VirtualDisplay};
 
 /// What `ctl displays` shows of one.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -54,7 +54,6 @@ pub struct Lease {
     pub session: SessionId,
     pub mode: Mode,
     pub name: String,
-    pub target: CaptureTarget,
     /// Whether the display was the client's lingering one.
     pub reused: bool,
     quit: Arc<AtomicBool>,
@@ -71,6 +70,15 @@ impl Lease {
         self.displays.registry().set_mode(self.display, mode);
         self.mode = mode;
         Ok(())
+    }
+
+    /// Starts reading the display's pictures.
+    pub fn start_capture(&self) -> anyhow::Result<Box<dyn Capturer>> {
+        let outputs = self.displays.outputs();
+        outputs
+            .get(&self.display)
+            .ok_or_else(|| anyhow::anyhow!("the display is gone"))?
+            .start_capture()
     }
 
     /// The flag that makes dropping the lease release the display at once (a deliberate quit).
@@ -155,7 +163,6 @@ impl Displays {
             session,
             mode,
             name: output.name().to_owned(),
-            target: output.capture_target(),
             reused,
             quit: Arc::new(AtomicBool::new(false)),
         };

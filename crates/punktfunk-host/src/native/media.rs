@@ -12,7 +12,7 @@ use punktfunk_core::control::Mode;
 use punktfunk_core::testpicture::Stamp;
 use punktfunk_core::{FecParams, FrameInfo, MediaSecret};
 use punktfunk_net::endpoint::MediaOut;
-use punktfunk_video::convert::{RgbLayout, RgbToYuv};
+use punktfunk_video::convert::RgbToYuv;
 use punktfunk_video::encoder::VideoEncoder;
 use punktfunk_video::picture::TestPicture;
 
@@ -72,7 +72,7 @@ const IDLE_REPEAT: Duration = Duration::from_millis(100);
 /// A leased virtual display and what reads it. The capture is declared first so it stops
 /// before the lease lets the display go.
 pub struct DisplaySource {
-    pub capture: punktfunk_capture::OutputCapture,
+    pub capture: Box<dyn crate::display::Capturer>,
     pub lease: crate::lifecycle::displays::Lease,
     pub converter: RgbToYuv,
     pub encoder: VideoEncoder,
@@ -80,16 +80,6 @@ pub struct DisplaySource {
     pub last_encoded: Option<Instant>,
     pub frames_captured: u64,
     pub frames_repeated: u64,
-}
-
-fn layout(format: punktfunk_capture::PixelFormat) -> RgbLayout {
-    use punktfunk_capture::PixelFormat as F;
-    match format {
-        F::Xrgb8888 => RgbLayout::Bgrx,
-        F::Argb8888 => RgbLayout::Bgra,
-        F::Xbgr8888 => RgbLayout::Rgbx,
-        F::Abgr8888 => RgbLayout::Rgba,
-    }
 }
 
 impl DisplaySource {
@@ -101,15 +91,11 @@ impl DisplaySource {
             .next_frame(self.last_sequence, Duration::ZERO)?;
         let picture = match fresh {
             Some(frame) => {
-                self.last_sequence = frame.sequence;
+                self.last_sequence = frame.sequence();
                 self.frames_captured += 1;
-                self.converter.convert(
-                    &frame.data,
-                    frame.stride as usize,
-                    frame.width,
-                    frame.height,
-                    layout(frame.format),
-                )?
+                let (data, stride, width, height, layout) = frame.pixels();
+                self.converter
+                    .convert(data, stride, width, height, layout)?
             }
             None if keyframe || self.last_encoded.is_none_or(|t| t.elapsed() >= IDLE_REPEAT) => {
                 self.frames_repeated += 1;

@@ -340,17 +340,7 @@ const FIRST_CAPTURE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Starts capturing the leased output and opens the encoder; fails (and the lease lets the
 /// display go) unless a first frame arrives in time.
 fn display_source(lease: Lease, codec: Codec, kbps: u32) -> anyhow::Result<FrameSource> {
-    use crate::display::CaptureTarget;
-    let CaptureTarget::WlrOutput {
-        wayland_display,
-        output,
-    } = lease.target.clone();
-    let capture = punktfunk_capture::OutputCapture::start(punktfunk_capture::CaptureConfig {
-        wayland_display,
-        output_name: output,
-        with_damage: true,
-        overlay_cursor: true,
-    })?;
+    let capture = lease.start_capture()?;
     let started = Instant::now();
     capture
         .next_frame(0, FIRST_CAPTURE_TIMEOUT)?

@@ -135,13 +135,15 @@ impl Host {
     /// Waits up to `within` for `needle` to show in the log.
     pub fn log_shows(&self, needle: &str, within: Duration) -> bool {
         let end = Instant::now() + within;
-        while Instant::now() < end {
+        loop {
             if self.log.lock().unwrap().contains(needle) {
                 return true;
             }
+            if Instant::now() >= end {
+                return false;
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        false
     }
 }
 

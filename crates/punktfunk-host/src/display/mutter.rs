@@ -1,0 +1,106 @@
+//! GNOME's Mutter: a virtual monitor per client through the ScreenCast D-Bus API
+//! (`RecordVirtual`), read from the PipeWire stream Mutter returns. Mutter sizes the monitor
+//! from the video size the consumer fixes, so the monitor is exactly the client's mode; dropping
+//! the screencast session removes it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use punktfunk_core::control::Mode;
+use punktfunk_pipewire::mutter::{monitors, Endpoints, VirtualMonitor};
+
+use super::{Capturer, Compositor, DisplayBackend, Frame, VirtualDisplay};
+
+pub struct MutterBackend {
+    endpoints: Endpoints,
+}
+
+impl MutterBackend {
+    /// Checks that Mutter's display services answer on the session bus.
+    pub fn connect() -> anyhow::Result<Self> {
+        let endpoints = Endpoints::default();
+        monitors(&endpoints)?;
+        Ok(Self { endpoints })
+    }
+}
+
+impl DisplayBackend for MutterBackend {
+    fn compositor(&self) -> Compositor {
+        Compositor::Mutter
+    }
+
+    fn describe(&self) -> String {
+        let list = monitors(&self.endpoints)
+            .map(|m| {
+                m.iter()
+                    .map(|m| m.connector.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_else(|e| format!("unknown: {e:#}"));
+        format!("mutter (ScreenCast RecordVirtual over PipeWire), monitors: {list}")
+    }
+
+    fn create(&self, mode: Mode) -> anyhow::Result<Box<dyn VirtualDisplay>> {
+        let monitor = VirtualMonitor::create_on(
+            &self.endpoints,
+            mode.width,
+            mode.height,
+            mode.refresh_millihz,
+        )?;
+        let name = format!("mutter-virtual-{}", monitor.node_id());
+        tracing::info!(output = %name, %mode, "virtual monitor made");
+        Ok(Box::new(MutterMonitor {
+            monitor: Arc::new(Mutex::new(monitor)),
+            name,
+            mode,
+        }))
+    }
+}
+
+pub struct MutterMonitor {
+    monitor: Arc<Mutex<VirtualMonitor>>,
+    name: String,
+    mode: Mode,
+}
+
+impl Drop for MutterMonitor {
+    fn drop(&mut self) {
+        tracing::info!(output = %self.name, how = "screencast stopped", "virtual output released");
+    }
+}
+
+fn lock(m: &Mutex<VirtualMonitor>) -> std::sync::MutexGuard<'_, VirtualMonitor> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl VirtualDisplay for MutterMonitor {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    fn reconfigure(&mut self, mode: Mode) -> anyhow::Result<()> {
+        lock(&self.monitor).resize(mode.width, mode.height, mode.refresh_millihz)?;
+        self.mode = mode;
+        Ok(())
+    }
+
+    fn start_capture(&self) -> anyhow::Result<Box<dyn Capturer>> {
+        // The monitor's own stream is the one consumer Mutter feeds: share it.
+        Ok(Box::new(MonitorFrames(self.monitor.clone())))
+    }
+}
+
+struct MonitorFrames(Arc<Mutex<VirtualMonitor>>);
+
+impl Capturer for MonitorFrames {
+    fn next_frame(&self, after: u64, timeout: Duration) -> anyhow::Result<Option<Frame>> {
+        Ok(lock(&self.0)
+            .next_frame(after, timeout)?
+            .map(Frame::PipeWire))
+    }
+}

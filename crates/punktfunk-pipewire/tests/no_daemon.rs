@@ -1,0 +1,35 @@
+//! Without a PipeWire daemon, starting a stream says so. Its own test binary
+//! (one test, one thread) because it points this process's environment at
+//! an empty runtime directory, where PipeWire's client looks for the socket.
+
+use punktfunk_pipewire::{PipeWireError, StreamConfig, VideoStream};
+
+#[test]
+fn no_daemon_is_named() {
+    let empty = std::env::temp_dir().join(format!("punktfunk-nodaemon-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    std::env::remove_var("PIPEWIRE_REMOTE");
+    std::env::set_var("PIPEWIRE_RUNTIME_DIR", &empty);
+    std::env::set_var("XDG_RUNTIME_DIR", &empty);
+
+    let err = VideoStream::start(StreamConfig {
+        node_id: 42,
+        fd: None,
+        width: 1280,
+        height: 720,
+        refresh_millihz: 60_000,
+        fixed_size: false,
+    })
+    .err()
+    .expect("no daemon to connect to");
+    let _ = std::fs::remove_dir(&empty);
+
+    match err.downcast_ref::<PipeWireError>() {
+        Some(PipeWireError::NoDaemon { socket, .. }) => {
+            assert!(socket.contains(&empty.display().to_string()), "{socket}");
+        }
+        other => panic!("unexpected: {other:?} ({err:#})"),
+    }
+    assert!(err.to_string().contains("is PipeWire running?"), "{err}");
+    eprintln!("the error reads: {err}");
+}
