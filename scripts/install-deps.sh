@@ -19,6 +19,8 @@ packages=(
   # KWin for the KWin virtual-output test
   libpipewire-0.3-dev libspa-0.2-dev pipewire pipewire-bin wireplumber dbus mutter
   gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base kwin-wayland
+  # gamescope (nested, needs Vulkan: lavapipe is the software floor)
+  gamescope mesa-vulkan-drivers
 )
 
 missing=()

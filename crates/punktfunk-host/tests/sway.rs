@@ -210,3 +210,39 @@ fn a_window_on_one_clients_output_shows_only_in_that_clients_stream() {
         );
     }
 }
+
+/// gamescope nested in the session: where it can start (a GPU with DRM format modifiers) a
+/// session output is made; where it cannot, the host says exactly why, in gamescope's words.
+#[test]
+fn gamescope_makes_an_output_or_says_why_not() {
+    let gamescope = ["/usr/games/gamescope", "/usr/bin/gamescope"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    if gamescope.is_none() || !HeadlessSway::is_installed() {
+        eprintln!(
+            "SKIPPED: gamescope or sway is not installed (scripts/install-deps.sh installs them)"
+        );
+        return;
+    }
+    let sway = HeadlessSway::start().expect("headless sway starts");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_punktfunk-host"))
+        .args(["probe-compositor", "--compositor", "gamescope"])
+        .envs(sway.env())
+        .env("PUNKTFUNK_GAMESCOPE_APP", "sleep 30")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        assert!(
+            stdout.contains("made gamescope-") && stdout.contains("released"),
+            "{stdout}"
+        );
+    } else {
+        assert!(
+            stderr.contains("gamescope exited") || stderr.contains("no PipeWire node"),
+            "{stderr}"
+        );
+        eprintln!("SKIPPED (gamescope cannot run here): {}", stderr.trim());
+    }
+}

@@ -5,6 +5,8 @@
 //! ([`detect`]) or `--compositor`.
 
 pub mod detect;
+pub mod gamescope;
+pub mod kwin;
 pub mod mutter;
 pub mod sway;
 
@@ -97,9 +99,7 @@ pub fn backend(override_: Option<Compositor>) -> anyhow::Result<Arc<dyn DisplayB
     match compositor {
         Compositor::Sway => Ok(Arc::new(sway::SwayBackend::connect()?)),
         Compositor::Mutter => Ok(Arc::new(mutter::MutterBackend::connect()?)),
-        other => anyhow::bail!(
-            "the {other} backend is not built yet (sway and mutter are); stream the test picture \
-             with --source virtual"
-        ),
+        Compositor::Kwin => Ok(Arc::new(kwin::KwinBackend::connect()?)),
+        Compositor::Gamescope => Ok(Arc::new(gamescope::GamescopeBackend::connect()?)),
     }
 }
