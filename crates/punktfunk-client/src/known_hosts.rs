@@ -25,17 +25,6 @@ pub struct KnownHosts {
     hosts: BTreeMap<String, KnownHost>,
 }
 
-fn parse_hex(s: &str) -> Option<Fingerprint> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(Fingerprint(out))
-}
-
 impl KnownHosts {
     pub fn load(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join(FILE);
@@ -57,7 +46,7 @@ impl KnownHosts {
         self.hosts
             .get(host)
             .map(|k| {
-                parse_hex(&k.fingerprint)
+                Fingerprint::from_hex(&k.fingerprint)
                     .with_context(|| format!("{}: bad fingerprint for {host}", self.path.display()))
             })
             .transpose()

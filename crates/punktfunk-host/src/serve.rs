@@ -182,9 +182,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None
     } else {
         // Discovery is a convenience: a network without multicast still serves.
-        crate::discovery::advertise(&fingerprint, args.open, listener.local_addr.port(), None)
-            .inspect_err(|e| tracing::warn!("mDNS advertisement failed: {e:#}"))
-            .ok()
+        crate::discovery::advertise(
+            &fingerprint,
+            args.open,
+            listener.local_addr.port(),
+            Some(mgmt_addr.port()),
+        )
+        .inspect_err(|e| tracing::warn!("mDNS advertisement failed: {e:#}"))
+        .ok()
     };
     let result = listener.serve().await;
     let _ = std::fs::remove_file(dir.join(mgmt::RUNTIME_FILE));

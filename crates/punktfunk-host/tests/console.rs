@@ -103,21 +103,7 @@ fn the_web_console_works_in_a_real_browser() {
         return;
     };
     let host = Host::launch(&scratch("console-host"), &[]);
-    let password = {
-        assert!(host.log_shows("web console password", std::time::Duration::from_secs(5)));
-        let log = host.log.lock().unwrap().clone();
-        let line = log
-            .lines()
-            .find(|l| l.contains("web console password"))
-            .unwrap()
-            .to_owned();
-        line.rsplit("): ")
-            .next()
-            .unwrap()
-            .trim()
-            .trim_end_matches("\u{1b}[0m")
-            .to_owned()
-    };
+    let password = host.console_password();
     // Screenshots are CI artifacts under target/.
     let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     std::fs::create_dir_all(&artifacts).unwrap();

@@ -12,12 +12,8 @@ use serde_json::{json, Value};
 
 /// An HTTPS client that accepts exactly the host's certificate.
 fn agent(host: &Host) -> ureq::Agent {
-    let mut fp = [0u8; 32];
-    for (i, b) in fp.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&host.fingerprint[2 * i..2 * i + 2], 16).unwrap();
-    }
-    let tls =
-        punktfunk_net::tls::pinned_https_client(punktfunk_net::identity::Fingerprint(fp)).unwrap();
+    let fp = punktfunk_net::identity::Fingerprint::from_hex(&host.fingerprint).unwrap();
+    let tls = punktfunk_net::tls::pinned_https_client(fp).unwrap();
     ureq::AgentBuilder::new()
         .tls_config(Arc::new(tls))
         .timeout(Duration::from_secs(15))
@@ -71,18 +67,6 @@ impl<'a> Api<'a> {
             body,
         )
     }
-}
-
-/// The console password the host logged at first start.
-fn console_password(host: &Host) -> String {
-    assert!(host.log_shows("web console password", Duration::from_secs(5)));
-    let log = host.log.lock().unwrap().clone();
-    let line = log
-        .lines()
-        .find(|l| l.contains("web console password"))
-        .unwrap();
-    let tail = line.rsplit("): ").next().unwrap();
-    tail.trim().trim_end_matches("\u{1b}[0m").to_owned()
 }
 
 /// Signs in; (cookie header value, CSRF token).
@@ -377,7 +361,7 @@ fn every_route_works_for_the_operator() {
 fn the_console_signs_in_and_needs_csrf_for_changes() {
     let host = Host::launch(&scratch("mgmt-console"), &[]);
     let api = Api::new(&host, &host.console_url);
-    let password = console_password(&host);
+    let password = host.console_password();
     let (cookie, csrf) = sign_in(&api, &password);
     let (s, status) = send(api.req("GET", "/status").set("Cookie", &cookie), None);
     assert_eq!(
@@ -447,7 +431,7 @@ fn the_console_signs_in_and_needs_csrf_for_changes() {
 fn wrong_passwords_are_throttled_per_address_then_the_right_one_works() {
     let host = Host::launch(&scratch("mgmt-throttle"), &[]);
     let api = Api::new(&host, &host.console_url);
-    let password = console_password(&host);
+    let password = host.console_password();
     for attempt in 0..5 {
         let (s, _) = send(
             api.req("POST", "/console/login"),

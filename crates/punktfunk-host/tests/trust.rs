@@ -329,4 +329,6 @@ fn the_probe_discovers_the_host_over_mdns() {
     assert_eq!(h["pairing"], "required");
     assert_eq!(h["proto"], "punktfunk/1");
     assert_eq!(h["id"], &host.fingerprint[..16]);
+    let mgmt_port = host.mgmt_url.rsplit(':').next().unwrap();
+    assert_eq!(h["mgmt"], mgmt_port, "the management port is advertised");
 }

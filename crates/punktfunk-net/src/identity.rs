@@ -136,6 +136,18 @@ impl Identity {
 pub struct Fingerprint(pub [u8; 32]);
 
 impl Fingerprint {
+    /// Parses 64 hex digits (either case).
+    pub fn from_hex(s: &str) -> Option<Self> {
+        if s.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(Self(out))
+    }
+
     pub fn of(cert: &[u8]) -> Self {
         let d = digest::digest(&digest::SHA256, cert);
         let mut out = [0u8; 32];

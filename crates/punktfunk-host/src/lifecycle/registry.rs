@@ -40,14 +40,10 @@ pub enum Linger {
     Immediate,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "state", rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DisplayState {
     Active,
-    Lingering {
-        #[serde(skip)]
-        until: Instant,
-    },
+    Lingering { until: Instant },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,19 +22,12 @@ pub fn unix_now() -> u64 {
 }
 
 pub fn hex(fp: &Fingerprint) -> String {
-    fp.iter().map(|b| format!("{b:02x}")).collect()
+    punktfunk_net::identity::Fingerprint(*fp).to_string()
 }
 
 /// Parses 64 hex digits.
 pub fn parse_fingerprint(s: &str) -> Option<Fingerprint> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+    punktfunk_net::identity::Fingerprint::from_hex(s).map(|f| f.0)
 }
 
 /// Whether a client may start a session.

@@ -132,6 +132,18 @@ impl Host {
         }
     }
 
+    /// The web console password the host logged (once) at first start.
+    pub fn console_password(&self) -> String {
+        assert!(self.log_shows("web console password", Duration::from_secs(5)));
+        let log = self.log.lock().unwrap().clone();
+        let line = log
+            .lines()
+            .find(|l| l.contains("web console password"))
+            .unwrap();
+        let tail = line.rsplit("): ").next().unwrap();
+        tail.trim().trim_end_matches("\u{1b}[0m").to_owned()
+    }
+
     /// Waits up to `within` for `needle` to show in the log.
     pub fn log_shows(&self, needle: &str, within: Duration) -> bool {
         let end = Instant::now() + within;
