@@ -574,7 +574,7 @@ mod tests {
     fn recover(shards: &[Option<&[u8]>; 6]) -> [Vec<u8>; 4] {
         let present: Vec<usize> = (0..6).filter(|&i| shards[i].is_some()).take(4).collect();
         assert_eq!(present.len(), 4, "need 4 shards");
-        let matrix = present.map_rows();
+        let matrix: [[u8; 4]; 4] = std::array::from_fn(|k| generator_row(present[k]));
         let inv = invert(matrix).expect("any 4 rows of the generator are independent");
         let len = shards[present[0]].unwrap().len();
         std::array::from_fn(|d| {
@@ -586,15 +586,6 @@ mod tests {
                 })
                 .collect()
         })
-    }
-
-    trait MapRows {
-        fn map_rows(&self) -> [[u8; 4]; 4];
-    }
-    impl MapRows for Vec<usize> {
-        fn map_rows(&self) -> [[u8; 4]; 4] {
-            std::array::from_fn(|k| generator_row(self[k]))
-        }
     }
 
     /// Packetizes `packets`; returns every datagram sent, in order.
