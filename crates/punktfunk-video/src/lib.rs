@@ -5,6 +5,7 @@
 //! encode driven by frame arrival) and a [`decoder::VideoDecoder`], plus
 //! [`picture::TestPicture`], the virtual source's frames.
 
+pub mod audio;
 pub mod convert;
 pub mod decoder;
 
