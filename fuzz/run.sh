@@ -12,7 +12,10 @@ export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
 # An explicit --target keeps the flags off build scripts, as cargo-fuzz does.
 triple=$(rustc -vV | sed -n 's/^host: //p')
 cargo build --locked --release --target "$triple" --manifest-path "$here/Cargo.toml" --bins
-for target in media_packet reassembly control_stream; do
+for target in media_packet reassembly control_stream \
+  gs_control_open gs_input_decode gs_nvhttp_query gs_nvhttp_pair_begin \
+  gs_rtsp_request gs_rtsp_cipher gs_rtsp_announce gs_audio_surround_params \
+  gs_video_ping gs_video_packetize; do
   corpus="$here/corpus/$target"
   mkdir -p "$corpus" "$here/artifacts/$target"
   echo "fuzz: $target for ${secs}s"

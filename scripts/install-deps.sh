@@ -53,6 +53,12 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   "$venv/bin/pip" install -q schemathesis==4.32.5
 fi
 
+# The Moonlight client core for the GameStream tests: moonlight-python wraps moonlight-common-c.
+if ! "$venv/bin/python" -c "import moonlight_python" >/dev/null 2>&1; then
+  echo "install-deps: moonlight-python into $venv"
+  "$venv/bin/pip" install -q -r "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/crates/punktfunk-host/tests/gamestream/requirements.txt"
+fi
+
 # playwright-core for the console test, exactly as tests/web/package-lock.json pins it.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ ! -d "$here/tests/web/node_modules/playwright-core" ]; then

@@ -82,28 +82,33 @@ pub const ADAPTIVE_MAX_PERCENT: u8 = 50;
 /// A block may fail to recover at most this often (probability per block).
 const TARGET_BLOCK_FAILURE: f64 = 1e-3;
 
-/// The FEC percentage that keeps a block of `k` data shards recoverable under independent packet
-/// loss `loss_ppm`: the smallest `m` with P(more than `m` of `k + m` packets lost) ≤ 10^-3, as a
-/// percentage of `k`, within 5–50 %.
-pub fn percent_for_loss(loss_ppm: u32, k: u16) -> u8 {
+/// Recovery shards that keep a block of `k` data shards recoverable under independent packet
+/// loss `loss_ppm`: the smallest `m` ≤ `max_m` with P(more than `m` of `k + m` packets lost)
+/// ≤ 10^-3 (`max_m` when even that is not enough; 0 without loss).
+pub fn recovery_for_loss(k: u32, loss_ppm: u32, max_m: u32) -> u32 {
     let p = f64::from(loss_ppm.min(999_999)) / 1e6;
-    let k = u32::from(k.max(1));
-    let clamp = |pct: u32| {
-        pct.clamp(
-            u32::from(ADAPTIVE_MIN_PERCENT),
-            u32::from(ADAPTIVE_MAX_PERCENT),
-        ) as u8
-    };
     if p <= 0.0 {
+        return 0;
+    }
+    let k = k.max(1);
+    (0..=max_m)
+        .find(|&m| binomial_tail_above(k + m, m, p) <= TARGET_BLOCK_FAILURE)
+        .unwrap_or(max_m)
+}
+
+/// The FEC percentage that keeps a block of `k` data shards recoverable under independent packet
+/// loss `loss_ppm` ([`recovery_for_loss`]), as a percentage of `k`, within 5–50 %.
+pub fn percent_for_loss(loss_ppm: u32, k: u16) -> u8 {
+    let k = u32::from(k.max(1));
+    if loss_ppm == 0 {
         return ADAPTIVE_MIN_PERCENT;
     }
     let max_m = k * u32::from(ADAPTIVE_MAX_PERCENT) / 100 + 1;
-    for m in 0..=max_m {
-        if binomial_tail_above(k + m, m, p) <= TARGET_BLOCK_FAILURE {
-            return clamp((m * 100).div_ceil(k));
-        }
-    }
-    ADAPTIVE_MAX_PERCENT
+    let m = recovery_for_loss(k, loss_ppm, max_m);
+    ((m * 100).div_ceil(k)).clamp(
+        u32::from(ADAPTIVE_MIN_PERCENT),
+        u32::from(ADAPTIVE_MAX_PERCENT),
+    ) as u8
 }
 
 /// P(X > m) for X ~ Binomial(n, p).

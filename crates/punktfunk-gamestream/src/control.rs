@@ -266,6 +266,18 @@ pub enum ClientMessage {
     StartB,
     /// No later frame may reference a frame in `first..=last`.
     InvalidateReferenceFrames { first: i64, last: i64 },
+    /// How a frame's FEC block fared at the client: it needed recovery or was lost. The
+    /// difference between sent and received packets is what the network lost.
+    FrameFecStatus {
+        frame_index: u32,
+        total_data: u16,
+        total_parity: u16,
+        received_data: u16,
+        received_parity: u16,
+        fec_percent: u8,
+        block_index: u8,
+        block_count: u8,
+    },
     /// One input packet, for [`crate::input::decode_input`].
     Input(Vec<u8>),
     /// Anything else (e.g. LTR ACK 0x0350, FEC status 0x5502): ignore.
@@ -297,6 +309,26 @@ pub fn parse_client_message(msg: &ControlMessage) -> Result<ClientMessage, Contr
             }
         }
         message_type::FRAME_STATS => ClientMessage::FrameStats,
+        message_type::FRAME_FEC_STATUS => {
+            use crate::wire::control::frame_fec_status as f;
+            need(f::MIN_LEN)?;
+            let be16 = |at: usize| u16::from_be_bytes([payload[at], payload[at + 1]]);
+            ClientMessage::FrameFecStatus {
+                frame_index: u32::from_be_bytes([
+                    payload[f::FRAME_INDEX_OFFSET],
+                    payload[f::FRAME_INDEX_OFFSET + 1],
+                    payload[f::FRAME_INDEX_OFFSET + 2],
+                    payload[f::FRAME_INDEX_OFFSET + 3],
+                ]),
+                total_data: be16(f::TOTAL_DATA_OFFSET),
+                total_parity: be16(f::TOTAL_PARITY_OFFSET),
+                received_data: be16(f::RECEIVED_DATA_OFFSET),
+                received_parity: be16(f::RECEIVED_PARITY_OFFSET),
+                fec_percent: payload[f::FEC_PERCENT_OFFSET],
+                block_index: payload[f::BLOCK_INDEX_OFFSET],
+                block_count: payload[f::BLOCK_COUNT_OFFSET],
+            }
+        }
         message_type::REQUEST_IDR => ClientMessage::RequestIdr,
         message_type::START_B => ClientMessage::StartB,
         message_type::INVALIDATE_REFERENCE_FRAMES => {
@@ -652,12 +684,10 @@ mod tests {
                 message_type: 0x0305
             })
         );
-        assert_eq!(
+        assert!(matches!(
             parse(0x5502, vec![0; 21]),
-            Ok(ClientMessage::Unknown {
-                message_type: 0x5502
-            })
-        );
+            Ok(ClientMessage::FrameFecStatus { total_data: 0, .. })
+        ));
         assert_eq!(
             parse(0x0206, vec![0, 0, 0, 8, 7, 0, 0, 0, 0, 5, 0xFF, 0xFD]),
             Ok(ClientMessage::Input(vec![
@@ -775,5 +805,43 @@ mod tests {
         fn parse_never_panics(message_type: u16, payload in proptest::collection::vec(any::<u8>(), 0..64)) {
             let _ = parse_client_message(&ControlMessage { message_type, payload });
         }
+    }
+}
+
+#[cfg(test)]
+mod frame_fec_status_tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_fec_report_reads_big_endian_fields() {
+        // frame 0x01020304, seq fields, 16 data + 4 parity sent, 13 + 4 received, 20 %, block 1/2.
+        let payload = [
+            1, 2, 3, 4, 0, 9, 0, 7, 0, 1, 0, 16, 0, 4, 0, 13, 0, 4, 20, 1, 2,
+        ];
+        let message = ControlMessage {
+            message_type: crate::wire::control::message_type::FRAME_FEC_STATUS,
+            payload: payload.to_vec(),
+        };
+        assert_eq!(
+            parse_client_message(&message).unwrap(),
+            ClientMessage::FrameFecStatus {
+                frame_index: 0x0102_0304,
+                total_data: 16,
+                total_parity: 4,
+                received_data: 13,
+                received_parity: 4,
+                fec_percent: 20,
+                block_index: 1,
+                block_count: 2,
+            }
+        );
+        let short = ControlMessage {
+            payload: payload[..20].to_vec(),
+            ..message
+        };
+        assert!(matches!(
+            parse_client_message(&short),
+            Err(ControlError::ShortPayload { .. })
+        ));
     }
 }

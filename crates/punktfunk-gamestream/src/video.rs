@@ -191,6 +191,8 @@ pub struct VideoPacketizer {
     /// Invocation counter of the AES-GCM IV, one per encrypted shard.
     iv_counter: u64,
     codes: Vec<ReedSolomon>,
+    /// The client's reported loss: blocks get the parity it needs (see `set_expected_loss_ppm`).
+    expected_loss_ppm: u32,
 }
 
 impl std::fmt::Debug for VideoPacketizer {
@@ -227,12 +229,20 @@ impl VideoPacketizer {
             next_packet: 0,
             iv_counter: 0,
             codes: Vec::new(),
+            expected_loss_ppm: 0,
         })
     }
 
     /// Changes the FEC percentage from the next frame on (0 turns FEC off).
     pub fn set_fec_percent(&mut self, percent: u8) {
         self.config.fec_percent = percent;
+    }
+
+    /// The packet loss the client reports, parts per million: from the next frame on, each
+    /// block gets at least the parity that keeps it recoverable under that loss with
+    /// probability ≥ 1 − 10⁻³ (the percentage stays the floor; 0 FEC stays off).
+    pub fn set_expected_loss_ppm(&mut self, ppm: u32) {
+        self.expected_loss_ppm = ppm;
     }
 
     /// Cuts `frame` into datagrams in send order (`out` is cleared first). The RTP sequence
@@ -252,6 +262,7 @@ impl VideoPacketizer {
             g,
             self.config.fec_percent,
             self.config.min_required_fec_packets,
+            self.expected_loss_ppm,
         )
         .ok_or(VideoError::FrameTooLarge {
             bytes: frame.annex_b.len(),
@@ -364,6 +375,7 @@ fn plan_blocks(
     g: Geometry,
     fec_percent: u8,
     min_parity: u8,
+    expected_loss_ppm: u32,
 ) -> Option<([BlockPlan; MAX_FEC_BLOCKS], usize)> {
     let mut percent = usize::from(fec_percent);
     let max_data_per_block = RS_MAX_SHARDS * 100 / (100 + percent);
@@ -395,7 +407,20 @@ fn plan_blocks(
         if data > FEC_INFO_INDEX_MAX {
             return None;
         }
-        let (parity, percent) = parity_for_block(data, percent as u8, min_parity);
+        // What the reported loss needs for a block this size, on top of the client's minimum.
+        let for_loss = if percent == 0 {
+            0
+        } else {
+            punktfunk_core::fec::recovery_for_loss(
+                data as u32,
+                expected_loss_ppm,
+                RS_MAX_SHARDS.saturating_sub(data) as u32,
+            )
+        };
+        let min = usize::from(min_parity)
+            .max(for_loss as usize)
+            .min(usize::from(u8::MAX));
+        let (parity, percent) = parity_for_block(data, percent as u8, min as u8);
         *plan = BlockPlan {
             first_data,
             data,
@@ -738,7 +763,21 @@ mod tests {
         };
         let stream = len + 8;
         let d = stream.div_ceil(g.payload_per_shard);
-        plan_blocks(stream, d, g, f, 2).map(|(p, n)| p[..n].to_vec())
+        plan_blocks(stream, d, g, f, 2, 0).map(|(p, n)| p[..n].to_vec())
+    }
+
+    #[test]
+    fn reported_loss_raises_the_parity_of_small_blocks() {
+        let bitstream = vec![0x5A; 2000];
+        let mut p = VideoPacketizer::new(config(1392, 20, 2)).unwrap();
+        let mut out = ShardBatch::new();
+        let plain = p.packetize(&frame(1, &bitstream), &mut out).unwrap();
+        assert_eq!((plain.data_shards, plain.parity_shards), (2, 2));
+        // At 10 % loss two parity shards fail 0.4 % of 2-shard blocks; three keep it under 0.1 %.
+        p.set_expected_loss_ppm(100_000);
+        let guarded = p.packetize(&frame(2, &bitstream), &mut out).unwrap();
+        assert_eq!((guarded.data_shards, guarded.parity_shards), (2, 3));
+        assert_eq!(out.len(), 5);
     }
 
     #[test]

@@ -46,12 +46,14 @@ fn hostname() -> String {
 /// Keeps the advertisement up while alive.
 pub struct Advertisement {
     daemon: mdns_sd::ServiceDaemon,
-    fullname: String,
+    fullnames: Vec<String>,
 }
 
 impl Drop for Advertisement {
     fn drop(&mut self) {
-        let _ = self.daemon.unregister(&self.fullname);
+        for name in &self.fullnames {
+            let _ = self.daemon.unregister(name);
+        }
         let _ = self.daemon.shutdown();
     }
 }
@@ -62,6 +64,7 @@ pub fn advertise(
     open: bool,
     native_port: u16,
     mgmt_port: Option<u16>,
+    gamestream_port: Option<u16>,
 ) -> anyhow::Result<Advertisement> {
     let daemon = mdns_sd::ServiceDaemon::new()?;
     let host = hostname();
@@ -77,10 +80,24 @@ pub fn advertise(
         &properties[..],
     )?
     .enable_addr_auto();
-    let fullname = info.get_fullname().to_owned();
+    let mut fullnames = vec![info.get_fullname().to_owned()];
     daemon.register(info)?;
-    tracing::info!(%fullname, "advertised over mDNS");
-    Ok(Advertisement { daemon, fullname })
+    if let Some(port) = gamestream_port {
+        // Moonlight finds hosts by this service and asks `/serverinfo` for the rest.
+        let info = mdns_sd::ServiceInfo::new(
+            punktfunk_gamestream::wire::MDNS_SERVICE,
+            &host,
+            &format!("{host}.local."),
+            "",
+            port,
+            None,
+        )?
+        .enable_addr_auto();
+        fullnames.push(info.get_fullname().to_owned());
+        daemon.register(info)?;
+    }
+    tracing::info!(?fullnames, "advertised over mDNS");
+    Ok(Advertisement { daemon, fullnames })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ mod bench;
 mod ctl;
 mod discovery;
 mod display;
+mod gamestream;
 mod lifecycle;
 mod loopback;
 mod mgmt;

@@ -15,6 +15,8 @@ use crate::trust::Trust;
 pub struct ServeArgs {
     #[command(flatten)]
     pub native: NativeArgs,
+    #[command(flatten)]
+    pub gamestream: crate::gamestream::GameStreamArgs,
     /// Trust on first use: pin any new client at its first connection instead of requiring
     /// PIN pairing (for trusted networks; advertised as `pair=optional`).
     #[arg(long)]
@@ -104,6 +106,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         display,
         events.clone(),
     )?;
+    let gamestream_plane = if args.gamestream.gamestream {
+        Some(
+            crate::gamestream::GameStream::start(
+                args.gamestream.clone(),
+                gamestream.clone(),
+                trust.clone(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let bound = mgmt::Bound::bind(args.mgmt_bind, args.console_bind).await?;
     let (mgmt_addr, console_addr) = (bound.mgmt.local_addr()?, bound.console.local_addr()?);
     let fingerprint = identity.fingerprint().to_string();
@@ -154,7 +168,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "mdns": !args.no_mdns,
         "mgmt_bind": mgmt_addr.to_string(),
         "console_bind": console_addr.to_string(),
-        "gamestream": false,
+        "gamestream": gamestream_plane.as_ref().map(|g| serde_json::json!({
+            "http_port": g.ports.http,
+            "https_port": g.ports.https,
+            "rtsp_port": g.ports.rtsp,
+            "fec_percent": g.args.gamestream_fec_percent,
+        })),
     });
     let state = Arc::new(mgmt::HostState {
         trust,
@@ -162,6 +181,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         events,
         native_addr: listener.local_addr,
         gamestream_fingerprint: gamestream.fingerprint().to_string(),
+        gamestream: gamestream_plane.clone(),
         compositor,
         config_dir: dir.clone(),
         config,
@@ -187,6 +207,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.open,
             listener.local_addr.port(),
             Some(mgmt_addr.port()),
+            gamestream_plane.as_ref().map(|g| g.ports.http),
         )
         .inspect_err(|e| tracing::warn!("mDNS advertisement failed: {e:#}"))
         .ok()

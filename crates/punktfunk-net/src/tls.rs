@@ -82,6 +82,21 @@ pub fn https_server_config(identity: &Identity) -> anyhow::Result<rustls::Server
     Ok(tls)
 }
 
+/// A TLS server config for HTTPS that asks every client for its certificate and takes any
+/// (handshake signatures still verified): the application authorises each request by the
+/// certificate's fingerprint, as GameStream's nvhttp does.
+pub fn client_cert_https_server_config(
+    identity: &Identity,
+) -> anyhow::Result<rustls::ServerConfig> {
+    let provider = provider();
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(Arc::new(AnyCertificate(provider)))
+        .with_single_cert(vec![identity.cert.clone()], identity.key())?;
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tls)
+}
+
 /// A TLS client config for HTTPS that accepts exactly one server certificate, by fingerprint
 /// (what `ctl` uses to reach the host's management API).
 pub fn pinned_https_client(

@@ -49,7 +49,7 @@ fn encoder_settings(codec: Codec) -> (&'static str, Vec<(&'static str, &'static 
                 ("forced-idr", "1"),
                 (
                     "x265-params",
-                    "keyint=-1:scenecut=0:repeat-headers=1:frame-threads=1:rc-lookahead=0:log-level=error",
+                    "keyint=-1:scenecut=0:repeat-headers=1:info=0:frame-threads=1:rc-lookahead=0:log-level=error",
                 ),
             ],
         ),

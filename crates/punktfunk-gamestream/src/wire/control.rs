@@ -100,6 +100,21 @@ pub mod loss_stats {
     pub const MIN_LEN: usize = LAST_GOOD_FRAME_OFFSET + 8;
 }
 
+/// Sunshine-generation per-frame FEC report (sent when a frame needed recovery or was lost):
+/// every field big-endian, packed.
+pub mod frame_fec_status {
+    pub const FRAME_INDEX_OFFSET: usize = 0;
+    pub const TOTAL_DATA_OFFSET: usize = 10;
+    pub const TOTAL_PARITY_OFFSET: usize = 12;
+    pub const RECEIVED_DATA_OFFSET: usize = 14;
+    pub const RECEIVED_PARITY_OFFSET: usize = 16;
+    pub const FEC_PERCENT_OFFSET: usize = 18;
+    pub const BLOCK_INDEX_OFFSET: usize = 19;
+    pub const BLOCK_COUNT_OFFSET: usize = 20;
+    /// Bytes needed to read the fields above.
+    pub const MIN_LEN: usize = 21;
+}
+
 /// Invalidate-reference-frames payload: i64 LE first ‖ i64 LE last ‖ 8 reserved bytes.
 pub mod invalidate {
     pub const FIRST_OFFSET: usize = 0;

@@ -20,6 +20,9 @@ pub const CONTROL_OFFSET: i32 = 10;
 /// Audio (UDP): base + 11.
 pub const AUDIO_OFFSET: i32 = 11;
 
+/// The mDNS service Moonlight browses for hosts (at the HTTP port).
+pub const MDNS_SERVICE: &str = "_nvstream._tcp.local.";
+
 /// The ports of a host whose HTTP port is `base`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ports {

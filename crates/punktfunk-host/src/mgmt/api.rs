@@ -610,23 +610,47 @@ pub struct PendingPairing {
     responses((status = 204), (status = 400, body = ApiError), (status = 409, body = ApiError),
         (status = 401, body = ApiError)))]
 async fn gamestream_pin(
+    State(state): State<Arc<HostState>>,
     body: Result<Json<PinRequest>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let Json(request) = body.map_err(|e| Failure::new(StatusCode::BAD_REQUEST, e.body_text()))?;
     if request.pin.len() != 4 || !request.pin.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Failure::new(StatusCode::BAD_REQUEST, "a PIN is 4 digits"));
     }
-    Err(Failure::new(
-        StatusCode::CONFLICT,
-        "GameStream is off on this host: no Moonlight pairing is waiting for a PIN",
-    ))
+    let Some(gamestream) = &state.gamestream else {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "GameStream is off on this host (`serve --gamestream` turns it on): no Moonlight pairing is waiting for a PIN",
+        ));
+    };
+    gamestream
+        .pins
+        .submit(&request.pin)
+        .map(|client| {
+            tracing::info!(%client, "PIN handed to the waiting Moonlight pairing");
+            StatusCode::NO_CONTENT
+        })
+        .map_err(|e| Failure::new(StatusCode::CONFLICT, e.to_string()))
 }
 
 /// GameStream pairing attempts waiting for a PIN.
 #[utoipa::path(get, path = "/api/v1/gamestream/pending", tag = "pairing",
     responses((status = 200, body = Vec<PendingPairing>), (status = 401, body = ApiError)))]
-async fn gamestream_pending() -> Json<Vec<PendingPairing>> {
-    Json(Vec::new())
+async fn gamestream_pending(State(state): State<Arc<HostState>>) -> Json<Vec<PendingPairing>> {
+    let pending = state
+        .gamestream
+        .as_ref()
+        .map(|g| g.pins.pending())
+        .unwrap_or_default();
+    Json(
+        pending
+            .into_iter()
+            .map(|(client, waited)| PendingPairing {
+                client,
+                waiting_s: waited.as_secs(),
+            })
+            .collect(),
+    )
 }
 
 // ---- events ------------------------------------------------------------------------------------

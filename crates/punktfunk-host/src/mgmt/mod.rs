@@ -24,6 +24,8 @@ pub struct HostState {
     pub events: Arc<events::Events>,
     pub native_addr: SocketAddr,
     pub gamestream_fingerprint: String,
+    /// The GameStream plane, when `serve --gamestream` runs it.
+    pub gamestream: Option<Arc<crate::gamestream::GameStream>>,
     pub compositor: Option<String>,
     pub config_dir: PathBuf,
     /// The effective configuration, as `GET /config` shows it.

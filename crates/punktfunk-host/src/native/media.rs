@@ -44,11 +44,11 @@ pub struct SessionControl {
 }
 
 /// One access unit from a source.
-struct SourceUnit {
+pub(crate) struct SourceUnit {
     /// The synthetic source's own frame index (its bytes depend on it); `None` for encoders.
-    own_index: Option<u32>,
-    keyframe: bool,
-    data: Vec<u8>,
+    pub own_index: Option<u32>,
+    pub keyframe: bool,
+    pub data: Vec<u8>,
 }
 
 /// Where a session's access units come from.
@@ -172,7 +172,7 @@ impl FrameSource {
     }
 
     /// The access units of the next picture, captured at `pts_us`.
-    fn next(&mut self, pts_us: u64, keyframe: bool) -> anyhow::Result<Vec<SourceUnit>> {
+    pub(crate) fn next(&mut self, pts_us: u64, keyframe: bool) -> anyhow::Result<Vec<SourceUnit>> {
         match self {
             FrameSource::Synthetic(source) => {
                 if keyframe {

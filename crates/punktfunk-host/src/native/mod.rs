@@ -3,7 +3,7 @@
 //! One tokio runtime runs the control plane (accept, handshake, control messages); each session's
 //! per-frame path (source → packetize/FEC/seal → send) runs on a native thread of its own.
 
-mod media;
+pub(crate) mod media;
 mod pairing;
 pub mod registry;
 mod session;

@@ -155,6 +155,11 @@ impl Trust {
         Ok(())
     }
 
+    /// Whether a device with this fingerprint paired through `plane` (no side effects).
+    pub fn knows(&self, fp: &Fingerprint, plane: PlaneKind) -> bool {
+        self.devices().find(&hex(fp), plane).is_some()
+    }
+
     pub fn list(&self) -> Vec<Device> {
         self.devices().devices().to_vec()
     }

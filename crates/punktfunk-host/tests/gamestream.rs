@@ -1,0 +1,317 @@
+//! The GameStream plane against the real Moonlight core: `moonlight-python` wraps
+//! moonlight-common-c, the library every Moonlight client is built on. Each test drives it
+//! through `tests/gamestream/ml_probe.py` (one JSON line per run) against a host started with
+//! `--gamestream`.
+//!
+//! moonlight-python comes from `scripts/install-deps.sh` (a Python venv). Without it the tests
+//! skip loudly, unless `PUNKTFUNK_REQUIRE_TOOLS=1` (set by `scripts/test.sh`) makes it a failure.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+/// GameStream's HTTP port in these tests (Moonlight's default; the tests run one host at a time).
+const BASE: u16 = 47989;
+
+fn venv_python() -> Option<PathBuf> {
+    let venv = std::env::var_os("PUNKTFUNK_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/punktfunk/venv")
+        });
+    let python = venv.join("bin/python");
+    let ok = Command::new(&python)
+        .args(["-c", "import moonlight_python"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    let why = format!(
+        "moonlight-python is not installed in {} (scripts/install-deps.sh installs it)",
+        venv.display()
+    );
+    if std::env::var_os("PUNKTFUNK_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
+        panic!("{why}");
+    }
+    eprintln!("SKIPPED: {why}");
+    None
+}
+
+fn driver() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/gamestream/ml_probe.py"
+    ))
+}
+
+/// The Moonlight driver as client `client` (its identity lives in that directory).
+fn moonlight(python: &Path, client: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.arg(driver())
+        .args(["--host", "127.0.0.1", "--port", &BASE.to_string()])
+        .arg("--config")
+        .arg(client)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Runs the driver to the end; its JSON answer (and its stderr, for messages).
+fn run(python: &Path, client: &Path, args: &[&str]) -> (Value, String) {
+    let out = moonlight(python, client, args).output().unwrap();
+    let (json, ok, stderr) = summary(out);
+    assert!(ok, "ml_probe {args:?} failed:\n{stderr}");
+    (json, stderr)
+}
+
+fn gamestream_host(config: &Path, extra: &[&str]) -> Host {
+    let mut args = vec!["--gamestream", "--gamestream-port", "47989"];
+    args.extend_from_slice(extra);
+    let host = Host::launch(config, &args);
+    assert!(
+        host.log_shows("GameStream plane up", Duration::from_secs(20)),
+        "{}",
+        host.log.lock().unwrap()
+    );
+    host
+}
+
+/// Pairs `client` the way a user does: Moonlight waits with its PIN, the user types `typed`
+/// into `ctl pin`. Returns the driver's answer.
+fn pair(host: &Host, python: &Path, client: &Path, pin: &str, typed: &str) -> Value {
+    let child = moonlight(python, client, &["pair", "--pin", pin])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, _, stderr) = ctl(host, &["pin", typed]);
+        if code == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no pairing ever waited for a PIN: {stderr}\n{}",
+            host.log.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (json, ok, stderr) = summary(child.wait_with_output().unwrap());
+    assert!(ok, "ml_probe pair failed:\n{stderr}");
+    json
+}
+
+fn paired_client(host: &Host, python: &Path, name: &str) -> PathBuf {
+    let client = scratch(name);
+    let answer = pair(host, python, &client, "4711", "4711");
+    assert_eq!(
+        answer["paired"],
+        true,
+        "{answer}\n{}",
+        host.log.lock().unwrap()
+    );
+    client
+}
+
+fn stream(python: &Path, client: &Path, codec: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "stream",
+        "--codec",
+        codec,
+        "--width",
+        "1280",
+        "--height",
+        "720",
+        "--fps",
+        "60",
+        "--seconds",
+        "3",
+    ];
+    args.extend_from_slice(extra);
+    run(python, client, &args).0
+}
+
+fn assert_streamed(answer: &Value, host: &Host) {
+    let log = || host.log.lock().unwrap().clone();
+    assert_eq!(answer["started"], true, "{answer}\n{}", log());
+    assert!(num(answer, "frames") >= 100.0, "{answer}\n{}", log());
+    assert!(
+        num(answer, "stamped") >= 100.0,
+        "frame numbers unreadable: {answer}"
+    );
+    assert_eq!(answer["increasing"], true, "{answer}");
+    assert_eq!(
+        (num(answer, "width"), num(answer, "height")),
+        (1280.0, 720.0)
+    );
+}
+
+#[test]
+fn moonlight_pairs_with_the_right_pin_and_stays_unpaired_with_a_wrong_one() {
+    let Some(python) = venv_python() else { return };
+    let host = gamestream_host(&scratch("gs-pair"), &[]);
+
+    let stranger = scratch("gs-stranger");
+    let (before, _) = run(&python, &stranger, &["applist"]);
+    assert_eq!(
+        before["ok"], false,
+        "an unpaired client got the app list: {before}"
+    );
+
+    let wrong = pair(&host, &python, &stranger, "1234", "9999");
+    assert_eq!(wrong["paired"], false, "{wrong}");
+    let (after, _) = run(&python, &stranger, &["applist"]);
+    assert_eq!(after["ok"], false, "a wrong PIN paired the client: {after}");
+
+    let client = scratch("gs-friend");
+    let right = pair(&host, &python, &client, "4711", "4711");
+    assert_eq!(
+        right["paired"],
+        true,
+        "{right}\n{}",
+        host.log.lock().unwrap()
+    );
+    assert_eq!(right["applist"], serde_json::json!(["Desktop"]), "{right}");
+    let (list, _) = run(&python, &client, &["applist"]);
+    assert_eq!(list["ok"], true, "{list}");
+
+    // The paired client is a device like any other: listed, with its plane.
+    let (code, devices, _) = ctl(&host, &["clients"]);
+    assert_eq!(code, 0);
+    let planes: Vec<_> = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["plane"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(planes, ["gamestream"], "{devices}");
+}
+
+#[test]
+fn desktop_streams_h264_and_hevc_with_everything_encrypted_and_the_tone_and_input_arrive() {
+    let Some(python) = venv_python() else { return };
+    let host = gamestream_host(&scratch("gs-stream"), &[]);
+    let client = paired_client(&host, &python, "gs-streamer");
+
+    let h264 = stream(&python, &client, "h264", &["--audio", "--input"]);
+    assert_streamed(&h264, &host);
+    // moonlight-common-c asks for every encryption the host supports.
+    assert!(
+        host.log_shows("encryption=\"0x7\"", Duration::from_secs(1)),
+        "not everything was encrypted:\n{}",
+        host.log.lock().unwrap()
+    );
+    let peak = h264["audio"]["peak_hz"].as_f64().unwrap_or(0.0);
+    assert!(
+        (980.0..=1020.0).contains(&peak),
+        "audio peak at {peak} Hz: {h264}"
+    );
+    for event in [
+        "MouseMove { dx: 12, dy: -7 }",
+        "MouseButton { button: Left, pressed: true }",
+        "MouseButton { button: Left, pressed: false }",
+        "Key { code: 65, pressed: true",
+        "Key { code: 65, pressed: false",
+        "Scroll { amount: 120 }",
+    ] {
+        assert!(
+            host.log_shows(event, Duration::from_secs(2)),
+            "the input sink never got {event}; sent {}\n{}",
+            h264["input_sent"],
+            host.log.lock().unwrap()
+        );
+    }
+
+    let hevc = stream(&python, &client, "hevc", &[]);
+    assert_streamed(&hevc, &host);
+}
+
+#[test]
+fn quit_app_ends_the_session_at_once_and_a_relaunch_streams_again() {
+    let Some(python) = venv_python() else { return };
+    let host = gamestream_host(&scratch("gs-quit"), &[]);
+    let client = paired_client(&host, &python, "gs-quitter");
+
+    let first = stream(&python, &client, "h264", &["--quit"]);
+    assert_streamed(&first, &host);
+    assert_eq!(first["quit"]["ok"], true, "{first}");
+    let took = num(&first["quit"], "seconds");
+    assert!(took < 1.0, "Quit App took {took} s");
+    assert!(host.log_shows("GameStream app quit", Duration::from_secs(1)));
+
+    let again = stream(&python, &client, "h264", &[]);
+    assert_streamed(&again, &host);
+}
+
+#[test]
+fn ten_percent_video_loss_with_twenty_percent_fec_still_decodes_nearly_every_frame() {
+    let Some(python) = venv_python() else { return };
+    let host = gamestream_host(
+        &scratch("gs-loss"),
+        &[
+            "--gamestream-drop-video-percent",
+            "10",
+            "--gamestream-fec-percent",
+            "20",
+        ],
+    );
+    let client = paired_client(&host, &python, "gs-lossy");
+    let answer = stream(&python, &client, "h264", &[]);
+    assert_eq!(answer["started"], true, "{answer}");
+    let span = num(&answer, "last_stamp") - num(&answer, "first_stamp") + 1.0;
+    let clean = num(&answer, "distinct_stamps");
+    assert!(
+        clean / span >= 0.99,
+        "{clean} of {span} frames decoded clean: {answer}"
+    );
+    // The loss was real: the host says how many packets it dropped on purpose.
+    assert!(host.log_shows("GameStream video stopped", Duration::from_secs(10)));
+    let log = host.log.lock().unwrap().clone();
+    let dropped: u64 = log
+        .lines()
+        .find(|l| l.contains("GameStream video stopped"))
+        .and_then(|l| l.split("dropped=").nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(dropped > 50, "only {dropped} packets dropped");
+}
+
+#[test]
+fn garbage_on_every_gamestream_port_is_refused_and_the_host_keeps_serving() {
+    let Some(python) = venv_python() else { return };
+    let host = gamestream_host(&scratch("gs-garbage"), &[]);
+    let junk: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+    let local = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+
+    // TCP: nvhttp (plain and TLS) and RTSP get junk and a request line that is far too long.
+    for port in [BASE, BASE - 5, BASE + 21] {
+        let mut tcp = TcpStream::connect(local(port)).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let _ = tcp.write_all(&junk);
+        let _ = tcp.write_all(&[b'A'; 100_000]);
+        let mut reply = Vec::new();
+        // Either an error reply or a closed connection: never a hang past the timeout.
+        let _ = tcp.read_to_end(&mut reply);
+    }
+    // UDP: the control (ENet), video and audio ports.
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for port in [BASE + 10, BASE + 9, BASE + 11] {
+        for size in [1, 4, 20, 1400] {
+            udp.send_to(&junk[..size], local(port)).unwrap();
+        }
+    }
+    // Still serving: a client pairs and streams.
+    let client = paired_client(&host, &python, "gs-after-garbage");
+    let answer = stream(&python, &client, "h264", &[]);
+    assert_streamed(&answer, &host);
+}
