@@ -112,6 +112,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 args.gamestream.clone(),
                 gamestream.clone(),
                 trust.clone(),
+                listener.plane().displays.clone(),
             )
             .await?,
         )

@@ -10,69 +10,12 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
+use common::moonlight::*;
 use common::*;
 use serde_json::Value;
-
-/// GameStream's HTTP port in these tests (Moonlight's default; the tests run one host at a time).
-const BASE: u16 = 47989;
-
-fn venv_python() -> Option<PathBuf> {
-    let venv = std::env::var_os("PUNKTFUNK_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/punktfunk/venv")
-        });
-    let python = venv.join("bin/python");
-    let ok = Command::new(&python)
-        .args(["-c", "import moonlight_python"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(python);
-    }
-    let why = format!(
-        "moonlight-python is not installed in {} (scripts/install-deps.sh installs it)",
-        venv.display()
-    );
-    if std::env::var_os("PUNKTFUNK_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
-        panic!("{why}");
-    }
-    eprintln!("SKIPPED: {why}");
-    None
-}
-
-fn driver() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/gamestream/ml_probe.py"
-    ))
-}
-
-/// The Moonlight driver as client `client` (its identity lives in that directory).
-fn moonlight(python: &Path, client: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(python);
-    cmd.arg(driver())
-        .args(["--host", "127.0.0.1", "--port", &BASE.to_string()])
-        .arg("--config")
-        .arg(client)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// Runs the driver to the end; its JSON answer (and its stderr, for messages).
-fn run(python: &Path, client: &Path, args: &[&str]) -> (Value, String) {
-    let out = moonlight(python, client, args).output().unwrap();
-    let (json, ok, stderr) = summary(out);
-    assert!(ok, "ml_probe {args:?} failed:\n{stderr}");
-    (json, stderr)
-}
 
 fn gamestream_host(config: &Path, extra: &[&str]) -> Host {
     let mut args = vec!["--gamestream", "--gamestream-port", "47989"];
@@ -84,42 +27,6 @@ fn gamestream_host(config: &Path, extra: &[&str]) -> Host {
         host.log.lock().unwrap()
     );
     host
-}
-
-/// Pairs `client` the way a user does: Moonlight waits with its PIN, the user types `typed`
-/// into `ctl pin`. Returns the driver's answer.
-fn pair(host: &Host, python: &Path, client: &Path, pin: &str, typed: &str) -> Value {
-    let child = moonlight(python, client, &["pair", "--pin", pin])
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (code, _, stderr) = ctl(host, &["pin", typed]);
-        if code == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no pairing ever waited for a PIN: {stderr}\n{}",
-            host.log.lock().unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let (json, ok, stderr) = summary(child.wait_with_output().unwrap());
-    assert!(ok, "ml_probe pair failed:\n{stderr}");
-    json
-}
-
-fn paired_client(host: &Host, python: &Path, name: &str) -> PathBuf {
-    let client = scratch(name);
-    let answer = pair(host, python, &client, "4711", "4711");
-    assert_eq!(
-        answer["paired"],
-        true,
-        "{answer}\n{}",
-        host.log.lock().unwrap()
-    );
-    client
 }
 
 fn stream(python: &Path, client: &Path, codec: &str, extra: &[&str]) -> Value {

@@ -341,3 +341,78 @@ fn admission_and_mode_conflict_policies() {
         assert_eq!(summary_b["last_picture"], "640x480");
     }
 }
+
+/// Acceptance 5: the same reuse and quit behaviour for a stock Moonlight client (moonlight-python
+/// on moonlight-common-c) on the GameStream plane. A dropped stream's display lingers and the
+/// next stream of that client lands on it; Quit App takes it away at once.
+#[test]
+fn a_moonlight_client_comes_back_to_its_display_and_quit_app_releases_it() {
+    use common::moonlight::*;
+    let Some(python) = venv_python() else { return };
+    let Some(sway) = sway() else { return };
+    // Moonlight waits for a picture that is not black before it calls the stream started.
+    sway.swaymsg(&["output * bg #305080 solid_color"]).unwrap();
+    let host = Host::launch_env(
+        &scratch("lifecycle-gs"),
+        &[
+            "--source",
+            "compositor",
+            "--gamestream",
+            "--gamestream-port",
+            &BASE.to_string(),
+        ],
+        &sway.env(),
+    );
+    assert!(host.log_shows("GameStream plane up", Duration::from_secs(20)));
+    let client = paired_client(&host, &python, "lifecycle-gs-client");
+    let stream = |extra: &[&str]| {
+        let mut args = vec![
+            "stream",
+            "--codec",
+            "h264",
+            "--width",
+            "1280",
+            "--height",
+            "720",
+            "--fps",
+            "30",
+            "--seconds",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        let (answer, _) = run(&python, &client, &args);
+        assert_eq!(
+            answer["started"],
+            true,
+            "{answer}\n{}",
+            host.log.lock().unwrap()
+        );
+        assert!(num(&answer, "frames") >= 10.0, "{answer}");
+        assert_eq!(
+            (num(&answer, "width"), num(&answer, "height")),
+            (1280.0, 720.0)
+        );
+        answer
+    };
+
+    stream(&[]);
+    // The stream ended without a quit: its display lingers for the client.
+    let first = desktop_outputs(&sway);
+    assert_eq!(first.len(), 1, "{first:?}");
+    stream(&[]);
+    assert!(
+        host.log_shows("reused=true", Duration::from_secs(1)),
+        "the second stream got a new display:\n{}",
+        host.log.lock().unwrap()
+    );
+    assert_eq!(desktop_outputs(&sway), first, "a second output appeared");
+
+    let quit = stream(&["--quit"]);
+    assert_eq!(quit["quit"]["ok"], true, "{quit}");
+    assert!(
+        wait_for(Duration::from_millis(500), || desktop_outputs(&sway)
+            .is_empty()),
+        "Quit App left {:?}",
+        desktop_outputs(&sway)
+    );
+}

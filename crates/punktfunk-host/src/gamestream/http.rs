@@ -509,7 +509,7 @@ async fn start(http: Shared, caller: Caller, raw: Option<String>, resume: bool) 
             let control = gs.control.clone();
             let _ = tokio::task::spawn_blocking({
                 let s = s.clone();
-                move || s.end_stream(&control)
+                move || s.end_stream(&control, false)
             })
             .await;
             s.renew(&request);

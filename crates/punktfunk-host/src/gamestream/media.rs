@@ -20,8 +20,10 @@ use punktfunk_gamestream::wire::encryption;
 
 use super::session::{lock, Live};
 use super::GameStream;
+use crate::lifecycle::displays::{AcquireError, Displays};
 use crate::native::media::FrameSource;
 use crate::stream::LossModel;
+use punktfunk_net::identity::Fingerprint;
 
 /// How long PLAY waits for the client's first ping before giving up on the stream.
 const FIRST_PING_WAIT: Duration = Duration::from_secs(10);
@@ -89,11 +91,11 @@ pub fn spawn_ping_listeners(gs: &Arc<GameStream>) -> anyhow::Result<()> {
 }
 
 /// Starts the media threads of a stream that got PLAY.
-pub fn start(gs: &Arc<GameStream>, live: &Arc<Live>, params: StreamParams) {
+pub fn start(gs: &Arc<GameStream>, live: &Arc<Live>, owner: Fingerprint, params: StreamParams) {
     let video = std::thread::Builder::new().name("gs-video".into()).spawn({
         let (gs, live, params) = (gs.clone(), live.clone(), params.clone());
         move || {
-            if let Err(e) = video(&gs, &live, &params) {
+            if let Err(e) = video(&gs, &live, owner, &params) {
                 tracing::warn!("GameStream video stopped: {e:#}");
             }
         }
@@ -151,7 +153,37 @@ fn codec(params: &StreamParams) -> Codec {
     }
 }
 
-fn video(gs: &GameStream, live: &Live, params: &StreamParams) -> anyhow::Result<()> {
+/// The client's own virtual display at the stream's mode (its lingering one when it comes
+/// back), captured and encoded.
+fn display_source(
+    displays: &Arc<Displays>,
+    live: &Live,
+    owner: Fingerprint,
+    mode: Mode,
+    codec: Codec,
+    kbps: u32,
+) -> anyhow::Result<FrameSource> {
+    let lease = match displays.acquire(live.display_session, owner.0, mode) {
+        Ok(lease) => lease,
+        Err(AcquireError::Refused(why)) => anyhow::bail!("no display for this stream: {why:?}"),
+        Err(AcquireError::MustStop(_)) => {
+            anyhow::bail!(
+                "another client's display is live (mode-conflict policy steal is native-only)"
+            )
+        }
+        Err(AcquireError::Failed(e)) => return Err(e),
+    };
+    tracing::info!(output = %lease.name, reused = lease.reused, "GameStream display");
+    *lock(&live.display_quit) = Some(lease.quit_flag());
+    crate::native::session::display_source(lease, codec, kbps)
+}
+
+fn video(
+    gs: &GameStream,
+    live: &Live,
+    owner: Fingerprint,
+    params: &StreamParams,
+) -> anyhow::Result<()> {
     let Some(mut peer) = wait_for_peer(live, &live.video_peer) else {
         anyhow::bail!("the client never pinged the video port");
     };
@@ -160,7 +192,10 @@ fn video(gs: &GameStream, live: &Live, params: &StreamParams) -> anyhow::Result<
         0 => params.max_bitrate_kbps.max(1000),
         k => k,
     };
-    let mut source = FrameSource::encoded(mode, codec(params), kbps)?;
+    let mut source = match &gs.displays {
+        Some(displays) => display_source(displays, live, owner, mode, codec(params), kbps)?,
+        None => FrameSource::encoded(mode, codec(params), kbps)?,
+    };
     let encrypt = params.encryption_enabled & encryption::VIDEO != 0;
     let mut packetizer = VideoPacketizer::new(VideoConfig {
         packet_size: params.packet_size as usize,

@@ -70,6 +70,9 @@ pub struct GameStream {
     pub session: Mutex<Option<Arc<Session>>>,
     pub sockets: Sockets,
     pub control: control::ControlHandle,
+    /// Where streams get their virtual display when the host streams the compositor (shared
+    /// with the native plane, so linger, reuse and admission work across both).
+    pub displays: Option<Arc<crate::lifecycle::displays::Displays>>,
 }
 
 /// The UDP sockets, bound once for the plane's lifetime.
@@ -123,6 +126,7 @@ impl GameStream {
         args: GameStreamArgs,
         identity: Identity,
         trust: Arc<Trust>,
+        displays: Option<Arc<crate::lifecycle::displays::Displays>>,
     ) -> anyhow::Result<Arc<Self>> {
         let ports = Ports::from_base(args.gamestream_port).with_context(|| {
             format!(
@@ -161,6 +165,7 @@ impl GameStream {
             session: Mutex::new(None),
             sockets,
             control,
+            displays,
         });
         control::spawn(control_socket, plane.clone(), control_rx)?;
         media::spawn_ping_listeners(&plane)?;
@@ -202,7 +207,7 @@ impl GameStream {
             .take();
         match taken {
             Some(session) => {
-                session.end_stream(&self.control);
+                session.end_stream(&self.control, true);
                 tracing::info!(app = session.app_id, "GameStream app quit");
                 true
             }

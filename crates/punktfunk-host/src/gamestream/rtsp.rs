@@ -97,7 +97,7 @@ async fn connection(mut tcp: TcpStream, gs: &Arc<GameStream>) -> anyhow::Result<
     write(&mut tcp, &live, &response).await?;
     tcp.shutdown().await?;
     if let Some(event) = event {
-        on_event(gs, &live, event);
+        on_event(gs, &live, session.owner, event);
     }
     Ok(())
 }
@@ -124,7 +124,12 @@ async fn write(tcp: &mut TcpStream, live: &Live, response: &Response) -> anyhow:
     Ok(())
 }
 
-fn on_event(gs: &Arc<GameStream>, live: &Arc<Live>, event: HandshakeEvent) {
+fn on_event(
+    gs: &Arc<GameStream>,
+    live: &Arc<Live>,
+    owner: punktfunk_net::identity::Fingerprint,
+    event: HandshakeEvent,
+) {
     match event {
         HandshakeEvent::Announced(params) => {
             tracing::info!(
@@ -144,7 +149,7 @@ fn on_event(gs: &Arc<GameStream>, live: &Arc<Live>, event: HandshakeEvent) {
             }
             let params = lock(&live.params).clone();
             match params {
-                Some(params) => super::media::start(gs, live, params),
+                Some(params) => super::media::start(gs, live, owner, params),
                 None => tracing::warn!("PLAY before ANNOUNCE: nothing to stream"),
             }
         }

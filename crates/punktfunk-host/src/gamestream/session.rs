@@ -55,6 +55,10 @@ pub struct Live {
     pub audio_peer: Mutex<Option<SocketAddr>>,
     pub stop: AtomicBool,
     pub keyframe: AtomicBool,
+    /// Set on the display lease, when the stream has one: a quit releases it at once.
+    pub display_quit: Mutex<Option<Arc<AtomicBool>>>,
+    /// The id this stream holds its display under (apart from the native plane's ids).
+    pub display_session: u64,
     /// Video packets the client reported lost (its per-frame FEC reports), for adaptive FEC.
     pub reported_lost: AtomicU64,
     pub playing: AtomicBool,
@@ -94,9 +98,18 @@ impl Live {
             audio_peer: Mutex::new(None),
             stop: AtomicBool::new(false),
             keyframe: AtomicBool::new(false),
+            display_quit: Mutex::new(None),
+            display_session: next_display_session(),
             reported_lost: AtomicU64::new(0),
             playing: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Marks the stream's display for immediate release (a deliberate quit).
+    pub fn quit_display(&self) {
+        if let Some(flag) = lock(&self.display_quit).as_ref() {
+            flag.store(true, Ordering::Relaxed);
         }
     }
 
@@ -116,6 +129,13 @@ impl Live {
             let _ = t.join();
         }
     }
+}
+
+/// Display-registry session ids for GameStream streams: the top half of the id space, so they
+/// never meet the native plane's.
+fn next_display_session() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1 << 63);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -162,11 +182,14 @@ impl Session {
         fresh
     }
 
-    /// Ends the stream (the app itself keeps running); the client is told over the control
-    /// stream first.
-    pub fn end_stream(&self, control: &ControlHandle) {
+    /// Ends the stream; the client is told over the control stream first. `quit`: the app ends
+    /// too (Quit App), so its display goes at once instead of lingering for a reconnect.
+    pub fn end_stream(&self, control: &ControlHandle, quit: bool) {
         let live = lock(&self.live).take();
         if let Some(live) = live {
+            if quit {
+                live.quit_display();
+            }
             control.terminate(live.connect_data);
             live.stop_and_join();
         }

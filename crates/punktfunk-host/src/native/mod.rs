@@ -6,7 +6,7 @@
 pub(crate) mod media;
 mod pairing;
 pub mod registry;
-mod session;
+pub(crate) mod session;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -339,7 +339,7 @@ const FIRST_CAPTURE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Starts capturing the leased output and opens the encoder; fails (and the lease lets the
 /// display go) unless a first frame arrives in time.
-fn display_source(lease: Lease, codec: Codec, kbps: u32) -> anyhow::Result<FrameSource> {
+pub(crate) fn display_source(lease: Lease, codec: Codec, kbps: u32) -> anyhow::Result<FrameSource> {
     let capture = lease.start_capture()?;
     let started = Instant::now();
     capture

@@ -1,6 +1,8 @@
 //! What the host's end-to-end tests share: a host process, probe processes, scratch dirs.
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod moonlight;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
