@@ -19,9 +19,9 @@ pub struct Touchpad {
     pub points: [Option<TouchPoint>; 2],
 }
 
-/// One motion sample in the pad's raw sensor units (what the drivers calibrate from: with the
-/// calibration a virtual pad reports, about 1024 per °/s for the gyro and 8192 per g for the
-/// accelerometer).
+/// One motion sample in the pad's raw sensor units. The driver scales them with the
+/// calibration feature report the device layer answers; a calibration that maps raw 1:1
+/// makes the units the driver's own (1024 per °/s gyro, 8192 per g accelerometer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct Motion {
     /// Pitch, yaw, roll rates.
