@@ -19,6 +19,9 @@ for target in media_packet reassembly control_stream \
   corpus="$here/corpus/$target"
   mkdir -p "$corpus" "$here/artifacts/$target"
   echo "fuzz: $target for ${secs}s"
-  "$CARGO_TARGET_DIR/$triple/release/$target" "$corpus" -max_total_time="$secs" -max_len=65536 \
+  # Checked-in seeds (real messages) start the search deep inside the parsers.
+  seeds=()
+  [ -d "$here/seeds/$target" ] && seeds=("$here/seeds/$target")
+  "$CARGO_TARGET_DIR/$triple/release/$target" "$corpus" "${seeds[@]}" -max_total_time="$secs" -max_len=65536 \
     -artifact_prefix="$here/artifacts/$target/" -print_final_stats=1 2>&1 | tail -n 12
 done

@@ -132,3 +132,67 @@ fn a_rate_change_takes_effect_live_for_h264_and_by_keyframe_for_hevc() {
         "the reopened x265 starts with a keyframe"
     );
 }
+
+/// NAL unit types of an Annex-B access unit, in order.
+fn nal_types(unit: &[u8], hevc: bool) -> Vec<u8> {
+    let mut types = Vec::new();
+    let mut i = 0;
+    while i + 3 < unit.len() {
+        if unit[i..i + 3] == [0, 0, 1] {
+            let header = unit[i + 3];
+            types.push(if hevc {
+                (header >> 1) & 0x3F
+            } else {
+                header & 0x1F
+            });
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    types
+}
+
+/// Moonlight finds a keyframe by its parameter sets at the start of the frame's first packet
+/// and skips only what fits there: keyframes must carry the parameter sets, then the picture,
+/// with no long SEI in between (x265's "info" SEI was 2.3 KB).
+#[test]
+fn keyframes_open_with_parameter_sets_and_no_sei_before_the_picture() {
+    for (codec, hevc) in [(Codec::H264, false), (Codec::Hevc, true)] {
+        let mode = Mode::new(640, 360, 60);
+        let mut picture = TestPicture::new(mode.width, mode.height).unwrap();
+        let mut encoder = VideoEncoder::new(codec, mode, 4_000).unwrap();
+        let mut keyframes = Vec::new();
+        for i in 0..12u32 {
+            let stamp = Stamp {
+                frame: i,
+                capture_us: u64::from(i) * 16_667,
+            };
+            for unit in encoder.encode(picture.draw(stamp), i == 8).unwrap() {
+                if unit.keyframe {
+                    keyframes.push(unit.data);
+                }
+            }
+        }
+        assert!(
+            keyframes.len() >= 2,
+            "{codec:?}: first and requested keyframe"
+        );
+        for unit in &keyframes {
+            let types = nal_types(unit, hevc);
+            let (parameter_sets, sei): (&[u8], &[u8]) = if hevc {
+                (&[32, 33, 34], &[39, 40])
+            } else {
+                (&[7, 8], &[6])
+            };
+            assert_eq!(
+                &types[..parameter_sets.len()],
+                parameter_sets,
+                "{codec:?}: {types:?}"
+            );
+            // H.264's first keyframe may carry x264's short version SEI; HEVC's must not.
+            let long_sei = types.iter().any(|t| sei.contains(t)) && (hevc || unit != &keyframes[0]);
+            assert!(!long_sei, "{codec:?}: SEI in a keyframe: {types:?}");
+        }
+    }
+}
