@@ -14,7 +14,6 @@ use std::io::Write;
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use wayland_client::protocol::wl_pointer;
 use wayland_client::protocol::wl_seat::WlSeat;
@@ -93,7 +92,6 @@ pub struct WlrInput {
     held_keys: BTreeSet<u16>,
     held_buttons: BTreeSet<u32>,
     caps_locked: bool,
-    epoch: Instant,
 }
 
 impl WlrInput {
@@ -156,7 +154,6 @@ impl WlrInput {
             held_keys: BTreeSet::new(),
             held_buttons: BTreeSet::new(),
             caps_locked: false,
-            epoch: Instant::now(),
         })
     }
 
@@ -324,14 +321,18 @@ impl WlrInput {
     }
 
     fn now_ms(&self) -> u32 {
-        // Wraps after 49 days, as wl_pointer/wl_keyboard timestamps do.
-        self.epoch.elapsed().as_millis() as u32
+        // The clock real input devices stamp events with (CLOCK_MONOTONIC, in ms), wrapping
+        // after 49 days as wl_pointer/wl_keyboard timestamps do.
+        let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+        (now.tv_sec as u64 * 1000 + now.tv_nsec as u64 / 1_000_000) as u32
     }
 }
 
 impl Drop for WlrInput {
     fn drop(&mut self) {
         let _ = self.release_all();
+        // Let the compositor act on the releases before the devices go.
+        let _ = self.queue.roundtrip(&mut self.state);
         self.pointer.destroy();
         self.keyboard.destroy();
         let _ = self.conn.flush();
@@ -419,6 +420,12 @@ fn keymap_memfd(keymap: &str) -> Result<File, WlrError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_backend_can_move_to_an_input_thread() {
+        fn is_send<T: Send>() {}
+        is_send::<WlrInput>();
+    }
 
     #[test]
     fn relative_sockets_live_in_the_runtime_dir() {
