@@ -1,1 +1,448 @@
-//! (being written)
+//! The wlroots backend: a virtual pointer (zwlr_virtual_pointer_v1) pinned to one output and a
+//! virtual keyboard (zwp_virtual_keyboard_v1) with a US keymap, on a running wlroots compositor
+//! such as Sway.
+//!
+//! Everything held (keys, buttons) is tracked so [`WlrInput::release_all`] (also run on drop)
+//! can let go of it: a client that vanishes mid-press must not leave a key repeating.
+
+mod keys;
+mod wayland;
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+use wayland_client::protocol::wl_pointer;
+use wayland_client::protocol::wl_seat::WlSeat;
+use wayland_client::{Connection, EventQueue};
+use wayland_protocols_misc::zwp_virtual_keyboard_v1::client::{
+    zwp_virtual_keyboard_manager_v1::ZwpVirtualKeyboardManagerV1,
+    zwp_virtual_keyboard_v1::ZwpVirtualKeyboardV1,
+};
+use wayland_protocols_wlr::virtual_pointer::v1::client::{
+    zwlr_virtual_pointer_manager_v1::ZwlrVirtualPointerManagerV1,
+    zwlr_virtual_pointer_v1::ZwlrVirtualPointerV1,
+};
+use xkbcommon::xkb;
+
+use crate::event::{Button, Event};
+use keys::{code, Modifier};
+use wayland::State;
+
+/// wl_keyboard.keymap_format.xkb_v1
+const KEYMAP_FORMAT_XKB_V1: u32 = 1;
+/// wl_keyboard.key_state
+const KEY_RELEASED: u32 = 0;
+const KEY_PRESSED: u32 = 1;
+/// Protocol clients send scroll in 1/120 notches; one notch scrolls 15 surface units, as a
+/// libinput wheel click does.
+const NOTCH: i32 = 120;
+const SCROLL_UNITS_PER_NOTCH: f64 = 15.0;
+/// create_virtual_pointer_with_output arrived in version 2.
+const POINTER_MANAGER_VERSION: u32 = 2;
+
+/// What can go wrong talking to the compositor.
+#[derive(Debug, thiserror::Error)]
+pub enum WlrError {
+    #[error("no Wayland socket: {0}")]
+    NoSocket(&'static str),
+    #[error("connecting to {path}: {source}")]
+    Connect {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("Wayland connection: {0}")]
+    Connection(String),
+    #[error("the compositor lacks {0}")]
+    MissingGlobal(&'static str),
+    #[error("no output {name:?}; the compositor has {available:?}")]
+    OutputNotFound {
+        name: String,
+        available: Vec<String>,
+    },
+    #[error("keymap: {0}")]
+    Keymap(String),
+    #[error("no evdev key for virtual-key code {0:#04x}")]
+    UnmappedKey(u16),
+    #[error("cannot type {0:?}: only ASCII text is supported")]
+    UnsupportedText(char),
+}
+
+/// The modifier bits of the uploaded keymap, looked up once.
+#[derive(Debug, Clone, Copy)]
+struct ModifierMasks {
+    shift: u32,
+    caps: u32,
+    ctrl: u32,
+    alt: u32,
+    meta: u32,
+}
+
+/// A virtual pointer and keyboard on a wlroots compositor.
+pub struct WlrInput {
+    conn: Connection,
+    queue: EventQueue<State>,
+    state: State,
+    pointer: ZwlrVirtualPointerV1,
+    keyboard: ZwpVirtualKeyboardV1,
+    masks: ModifierMasks,
+    held_keys: BTreeSet<u16>,
+    held_buttons: BTreeSet<u32>,
+    caps_locked: bool,
+}
+
+impl WlrInput {
+    /// Connects to the compositor at `socket` (a path, or a name in `XDG_RUNTIME_DIR`; by
+    /// default `WAYLAND_DISPLAY`) and creates the virtual devices. Absolute motion lands on
+    /// `output_name` when given, else on the whole layout.
+    pub fn connect(socket: Option<&Path>, output_name: Option<&str>) -> Result<Self, WlrError> {
+        let path = socket_path(socket)?;
+        let stream = UnixStream::connect(&path).map_err(|source| WlrError::Connect {
+            path: path.clone(),
+            source,
+        })?;
+        let conn = Connection::from_socket(stream).map_err(wayland::connection_error)?;
+        let (globals, mut queue) = wayland_client::globals::registry_queue_init::<State>(&conn)
+            .map_err(wayland::connection_error)?;
+        let qh = queue.handle();
+        let mut state = State::default();
+
+        let seat: WlSeat = globals
+            .bind(&qh, 1..=1, ())
+            .map_err(|_| WlrError::MissingGlobal("wl_seat"))?;
+        let pointer_manager: ZwlrVirtualPointerManagerV1 = globals
+            .bind(&qh, POINTER_MANAGER_VERSION..=POINTER_MANAGER_VERSION, ())
+            .map_err(|_| WlrError::MissingGlobal("zwlr_virtual_pointer_manager_v1 version 2"))?;
+        let keyboard_manager: ZwpVirtualKeyboardManagerV1 = globals
+            .bind(&qh, 1..=1, ())
+            .map_err(|_| WlrError::MissingGlobal("zwp_virtual_keyboard_manager_v1"))?;
+        let output = match output_name {
+            Some(name) => Some(wayland::find_output(
+                &globals, &mut queue, &mut state, name,
+            )?),
+            None => None,
+        };
+
+        let pointer = pointer_manager.create_virtual_pointer_with_output(
+            Some(&seat),
+            output.as_ref(),
+            &qh,
+            (),
+        );
+        let keyboard = keyboard_manager.create_virtual_keyboard(&seat, &qh, ());
+        let (keymap, masks) = us_keymap()?;
+        let keymap_fd = keymap_memfd(&keymap)?;
+        keyboard.keymap(
+            KEYMAP_FORMAT_XKB_V1,
+            keymap_fd.as_fd(),
+            keymap.len() as u32 + 1,
+        );
+        // A roundtrip makes any refusal (e.g. an unauthorized keyboard) show up here.
+        queue
+            .roundtrip(&mut state)
+            .map_err(wayland::connection_error)?;
+        Ok(Self {
+            conn,
+            queue,
+            state,
+            pointer,
+            keyboard,
+            masks,
+            held_keys: BTreeSet::new(),
+            held_buttons: BTreeSet::new(),
+            caps_locked: false,
+        })
+    }
+
+    /// Injects one event and flushes it to the compositor.
+    pub fn inject(&mut self, event: &Event) -> Result<(), WlrError> {
+        let time = self.now_ms();
+        match event {
+            Event::MoveBy { dx, dy } => {
+                self.pointer.motion(time, f64::from(*dx), f64::from(*dy));
+                self.pointer.frame();
+            }
+            Event::MoveTo {
+                x,
+                y,
+                width,
+                height,
+            } => {
+                if *width == 0 || *height == 0 {
+                    return Ok(());
+                }
+                let x = (*x).clamp(0, *width as i32 - 1) as u32;
+                let y = (*y).clamp(0, *height as i32 - 1) as u32;
+                self.pointer.motion_absolute(time, x, y, *width, *height);
+                self.pointer.frame();
+            }
+            Event::Button { button, pressed } => self.button(time, button_code(*button), *pressed),
+            Event::Scroll { amount } => {
+                // Wayland's vertical axis grows downwards; the protocols' grows away from the user.
+                self.scroll(time, wl_pointer::Axis::VerticalScroll, -amount)
+            }
+            Event::ScrollHorizontal { amount } => {
+                self.scroll(time, wl_pointer::Axis::HorizontalScroll, *amount)
+            }
+            Event::Key { vk, pressed, .. } => {
+                let key = keys::vk_to_evdev(*vk).ok_or(WlrError::UnmappedKey(*vk))?;
+                self.key(time, key, *pressed);
+            }
+            Event::Text(text) => self.type_text(time, text)?,
+        }
+        self.flush()
+    }
+
+    /// Releases every key and button this backend holds down.
+    pub fn release_all(&mut self) -> Result<(), WlrError> {
+        let time = self.now_ms();
+        for button in std::mem::take(&mut self.held_buttons) {
+            self.pointer
+                .button(time, button, wl_pointer::ButtonState::Released);
+            self.pointer.frame();
+        }
+        for key in std::mem::take(&mut self.held_keys) {
+            self.keyboard.key(time, u32::from(key), KEY_RELEASED);
+        }
+        self.send_modifiers();
+        self.flush()
+    }
+
+    fn button(&mut self, time: u32, button: u32, pressed: bool) {
+        let state = if pressed {
+            self.held_buttons.insert(button);
+            wl_pointer::ButtonState::Pressed
+        } else {
+            self.held_buttons.remove(&button);
+            wl_pointer::ButtonState::Released
+        };
+        self.pointer.button(time, button, state);
+        self.pointer.frame();
+    }
+
+    fn scroll(&mut self, time: u32, axis: wl_pointer::Axis, amount: i32) {
+        if amount == 0 {
+            return;
+        }
+        let value = f64::from(amount) * SCROLL_UNITS_PER_NOTCH / f64::from(NOTCH);
+        self.pointer.axis_source(wl_pointer::AxisSource::Wheel);
+        if amount % NOTCH == 0 {
+            self.pointer
+                .axis_discrete(time, axis, value, amount / NOTCH);
+        } else {
+            // A fraction of a notch (a high-resolution wheel): no discrete step to report.
+            self.pointer.axis(time, axis, value);
+        }
+        self.pointer.frame();
+    }
+
+    fn key(&mut self, time: u32, key: u16, pressed: bool) {
+        if pressed {
+            self.held_keys.insert(key);
+            if key == code::KEY_CAPSLOCK {
+                self.caps_locked = !self.caps_locked;
+            }
+        } else {
+            self.held_keys.remove(&key);
+        }
+        let state = if pressed { KEY_PRESSED } else { KEY_RELEASED };
+        self.keyboard.key(time, u32::from(key), state);
+        if keys::modifier_of(key).is_some() || key == code::KEY_CAPSLOCK {
+            self.send_modifiers();
+        }
+    }
+
+    /// Types ASCII text key by key, pressing shift around the characters that need it (and
+    /// letting go of a shift the client holds for those that don't).
+    fn type_text(&mut self, time: u32, text: &str) -> Result<(), WlrError> {
+        let strokes = text
+            .chars()
+            .map(|c| keys::ascii_key(c).ok_or(WlrError::UnsupportedText(c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let held_shifts: Vec<u16> = [code::KEY_LEFTSHIFT, code::KEY_RIGHTSHIFT]
+            .into_iter()
+            .filter(|k| self.held_keys.contains(k))
+            .collect();
+        for &shift in &held_shifts {
+            self.key(time, shift, false);
+        }
+        for (key, shifted) in strokes {
+            if shifted {
+                self.key(time, code::KEY_LEFTSHIFT, true);
+            }
+            self.key(time, key, true);
+            self.key(time, key, false);
+            if shifted {
+                self.key(time, code::KEY_LEFTSHIFT, false);
+            }
+        }
+        for &shift in &held_shifts {
+            self.key(time, shift, true);
+        }
+        Ok(())
+    }
+
+    fn send_modifiers(&self) {
+        let mut depressed = 0;
+        for &key in &self.held_keys {
+            depressed |= match keys::modifier_of(key) {
+                Some(Modifier::Shift) => self.masks.shift,
+                Some(Modifier::Ctrl) => self.masks.ctrl,
+                Some(Modifier::Alt) => self.masks.alt,
+                Some(Modifier::Meta) => self.masks.meta,
+                None => 0,
+            };
+        }
+        let locked = if self.caps_locked { self.masks.caps } else { 0 };
+        self.keyboard.modifiers(depressed, 0, locked, 0);
+    }
+
+    fn flush(&mut self) -> Result<(), WlrError> {
+        self.conn.flush().map_err(wayland::connection_error)?;
+        // Read what the compositor said meanwhile, so a protocol error surfaces here and its
+        // events never pile up in the socket.
+        self.queue
+            .dispatch_pending(&mut self.state)
+            .map_err(wayland::connection_error)?;
+        if let Some(guard) = self.queue.prepare_read() {
+            // Never blocks: with nothing to read it says WouldBlock, which is fine.
+            let _ = guard.read();
+        }
+        self.queue
+            .dispatch_pending(&mut self.state)
+            .map_err(wayland::connection_error)?;
+        match self.conn.protocol_error() {
+            Some(e) => Err(WlrError::Connection(e.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    fn now_ms(&self) -> u32 {
+        // The clock real input devices stamp events with (CLOCK_MONOTONIC, in ms), wrapping
+        // after 49 days as wl_pointer/wl_keyboard timestamps do.
+        let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+        (now.tv_sec as u64 * 1000 + now.tv_nsec as u64 / 1_000_000) as u32
+    }
+}
+
+impl Drop for WlrInput {
+    fn drop(&mut self) {
+        let _ = self.release_all();
+        // Let the compositor act on the releases before the devices go.
+        let _ = self.queue.roundtrip(&mut self.state);
+        self.pointer.destroy();
+        self.keyboard.destroy();
+        let _ = self.conn.flush();
+    }
+}
+
+fn button_code(button: Button) -> u32 {
+    match button {
+        Button::Left => code::BTN_LEFT,
+        Button::Middle => code::BTN_MIDDLE,
+        Button::Right => code::BTN_RIGHT,
+        Button::X1 => code::BTN_SIDE,
+        Button::X2 => code::BTN_EXTRA,
+    }
+}
+
+/// The socket to connect to: `socket` or `WAYLAND_DISPLAY`, relative names under
+/// `XDG_RUNTIME_DIR`.
+fn socket_path(socket: Option<&Path>) -> Result<PathBuf, WlrError> {
+    let display = match socket {
+        Some(path) => path.to_path_buf(),
+        None => std::env::var_os("WAYLAND_DISPLAY")
+            .map(PathBuf::from)
+            .ok_or(WlrError::NoSocket("WAYLAND_DISPLAY is not set"))?,
+    };
+    if display.is_absolute() {
+        return Ok(display);
+    }
+    let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR")
+        .ok_or(WlrError::NoSocket("XDG_RUNTIME_DIR is not set"))?;
+    Ok(Path::new(&runtime_dir).join(display))
+}
+
+/// A self-contained US keymap compiled by libxkbcommon, and its modifier bits.
+fn us_keymap() -> Result<(String, ModifierMasks), WlrError> {
+    let context = xkb::Context::new(xkb::CONTEXT_NO_FLAGS);
+    let keymap = xkb::Keymap::new_from_names(
+        &context,
+        "evdev",
+        "pc105",
+        "us",
+        "",
+        None,
+        xkb::COMPILE_NO_FLAGS,
+    )
+    .ok_or_else(|| WlrError::Keymap("libxkbcommon could not compile the US layout".into()))?;
+    let mask = |name: &str| -> Result<u32, WlrError> {
+        let index = keymap.mod_get_index(name);
+        if index == xkb::MOD_INVALID || index >= 32 {
+            return Err(WlrError::Keymap(format!("no modifier {name}")));
+        }
+        Ok(1 << index)
+    };
+    let masks = ModifierMasks {
+        shift: mask(xkb::MOD_NAME_SHIFT)?,
+        caps: mask(xkb::MOD_NAME_CAPS)?,
+        ctrl: mask(xkb::MOD_NAME_CTRL)?,
+        alt: mask(xkb::MOD_NAME_ALT)?,
+        meta: mask(xkb::MOD_NAME_LOGO)?,
+    };
+    Ok((keymap.get_as_string(xkb::KEYMAP_FORMAT_TEXT_V1), masks))
+}
+
+/// The keymap in a sealed memfd, NUL-terminated as wl_keyboard.keymap expects.
+fn keymap_memfd(keymap: &str) -> Result<File, WlrError> {
+    use rustix::fs::{fcntl_add_seals, memfd_create, MemfdFlags, SealFlags};
+    let keymap_error = |e: std::io::Error| WlrError::Keymap(format!("keymap memfd: {e}"));
+    let fd = memfd_create(
+        "punktfunk-keymap",
+        MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
+    )
+    .map_err(|e| keymap_error(e.into()))?;
+    let mut file = File::from(fd);
+    file.write_all(keymap.as_bytes())
+        .and_then(|()| file.write_all(&[0]))
+        .map_err(keymap_error)?;
+    fcntl_add_seals(
+        &file,
+        SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL,
+    )
+    .map_err(|e| keymap_error(e.into()))?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_can_move_to_an_input_thread() {
+        fn is_send<T: Send>() {}
+        is_send::<WlrInput>();
+    }
+
+    #[test]
+    fn relative_sockets_live_in_the_runtime_dir() {
+        assert_eq!(
+            socket_path(Some(Path::new("/run/x/wayland-1"))).unwrap(),
+            PathBuf::from("/run/x/wayland-1")
+        );
+    }
+
+    #[test]
+    fn the_us_keymap_compiles_with_distinct_modifiers() {
+        let (text, m) = us_keymap().unwrap();
+        assert!(text.starts_with("xkb_keymap"));
+        let all = [m.shift, m.caps, m.ctrl, m.alt, m.meta];
+        for (i, a) in all.iter().enumerate() {
+            assert_eq!(a.count_ones(), 1);
+            assert!(all[i + 1..].iter().all(|b| a != b));
+        }
+    }
+}
