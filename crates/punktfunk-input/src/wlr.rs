@@ -82,6 +82,10 @@ struct ModifierMasks {
 }
 
 /// A virtual pointer and keyboard on a wlroots compositor.
+///
+/// Keep one for as long as input may come: on a seat with no other keyboard (a headless
+/// compositor), clients only ask for a wl_keyboard once they see this one appear, so keys sent
+/// in the first moments after [`WlrInput::connect`] can reach nobody.
 pub struct WlrInput {
     conn: Connection,
     queue: EventQueue<State>,
@@ -174,8 +178,8 @@ impl WlrInput {
                 if *width == 0 || *height == 0 {
                     return Ok(());
                 }
-                let x = (*x).clamp(0, *width as i32 - 1) as u32;
-                let y = (*y).clamp(0, *height as i32 - 1) as u32;
+                let x = i64::from(*x).clamp(0, i64::from(*width) - 1) as u32;
+                let y = i64::from(*y).clamp(0, i64::from(*height) - 1) as u32;
                 self.pointer.motion_absolute(time, x, y, *width, *height);
                 self.pointer.frame();
             }
@@ -227,14 +231,12 @@ impl WlrInput {
         if amount == 0 {
             return;
         }
-        let value = f64::from(amount) * SCROLL_UNITS_PER_NOTCH / f64::from(NOTCH);
+        let (value, notches) = wheel_motion(amount);
         self.pointer.axis_source(wl_pointer::AxisSource::Wheel);
-        if amount % NOTCH == 0 {
-            self.pointer
-                .axis_discrete(time, axis, value, amount / NOTCH);
-        } else {
+        match notches {
+            Some(steps) => self.pointer.axis_discrete(time, axis, value, steps),
             // A fraction of a notch (a high-resolution wheel): no discrete step to report.
-            self.pointer.axis(time, axis, value);
+            None => self.pointer.axis(time, axis, value),
         }
         self.pointer.frame();
     }
@@ -339,6 +341,14 @@ impl Drop for WlrInput {
     }
 }
 
+/// Scroll distance in surface units for `amount` 1/120 notches, and the whole notches when
+/// `amount` is a multiple of one.
+fn wheel_motion(amount: i32) -> (f64, Option<i32>) {
+    let value = f64::from(amount) * SCROLL_UNITS_PER_NOTCH / f64::from(NOTCH);
+    let notches = (amount % NOTCH == 0).then_some(amount / NOTCH);
+    (value, notches)
+}
+
 fn button_code(button: Button) -> u32 {
     match button {
         Button::Left => code::BTN_LEFT,
@@ -425,6 +435,13 @@ mod tests {
     fn the_backend_can_move_to_an_input_thread() {
         fn is_send<T: Send>() {}
         is_send::<WlrInput>();
+    }
+
+    #[test]
+    fn wheel_notches_scroll_fifteen_units_each() {
+        assert_eq!(wheel_motion(120), (15.0, Some(1)));
+        assert_eq!(wheel_motion(-360), (-45.0, Some(-3)));
+        assert_eq!(wheel_motion(60), (7.5, None));
     }
 
     #[test]
