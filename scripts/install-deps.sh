@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # C toolchain and the bits -sys crates and bindgen look for
   build-essential pkg-config clang libclang-dev procps
+  # The virtual keyboard compiles its keymap with libxkbcommon
+  libxkbcommon-dev
   # FFmpeg libraries the encoders link against
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev libavdevice-dev
   # A headless compositor and a terminal for the virtual-display tests (setpriv runs sway as an

@@ -5,6 +5,7 @@ mod ctl;
 mod discovery;
 mod display;
 mod gamestream;
+mod input;
 mod lifecycle;
 mod loopback;
 mod mgmt;

@@ -103,7 +103,15 @@ fn two_clients_get_their_own_outputs_at_their_exact_modes_and_release_them() {
     .stderr(std::process::Stdio::piped())
     .spawn()
     .unwrap();
-    let live = wait_outputs(&sway, Duration::from_secs(20), |o| o.len() == 2);
+    // The output appears first and takes its mode a moment later: wait for both.
+    let sorted_modes = |o: &[(String, String)]| {
+        let mut modes: Vec<String> = o.iter().map(|(_, m)| m.clone()).collect();
+        modes.sort();
+        modes
+    };
+    let live = wait_outputs(&sway, Duration::from_secs(20), |o| {
+        sorted_modes(o) == ["1280x720@60000", "1920x1080@120000"]
+    });
     let mut modes: Vec<&str> = live.iter().map(|(_, m)| m.as_str()).collect();
     modes.sort();
     assert_eq!(modes, ["1280x720@60000", "1920x1080@120000"], "{live:?}");
@@ -166,7 +174,9 @@ fn a_window_on_one_clients_output_shows_only_in_that_clients_stream() {
     .stderr(std::process::Stdio::piped())
     .spawn()
     .unwrap();
-    let live = wait_outputs(&sway, Duration::from_secs(20), |o| o.len() == 1);
+    let live = wait_outputs(&sway, Duration::from_secs(20), |o| {
+        o.len() == 1 && o[0].1.starts_with("1280x720")
+    });
     let b = probe_command(
         &host,
         &[

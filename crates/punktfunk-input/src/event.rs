@@ -26,7 +26,10 @@ pub struct Modifiers {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Relative pointer motion, in pixels of the client's picture.
-    MoveBy { dx: i32, dy: i32 },
+    MoveBy {
+        dx: i32,
+        dy: i32,
+    },
     /// Absolute pointer position: (`x`, `y`) within a `width` × `height` picture.
     MoveTo {
         x: i32,
@@ -34,11 +37,18 @@ pub enum Event {
         width: u32,
         height: u32,
     },
-    Button { button: Button, pressed: bool },
+    Button {
+        button: Button,
+        pressed: bool,
+    },
     /// Vertical scroll in 1/120 notches (positive: away from the user).
-    Scroll { amount: i32 },
+    Scroll {
+        amount: i32,
+    },
     /// Horizontal scroll in 1/120 notches (positive: right).
-    ScrollHorizontal { amount: i32 },
+    ScrollHorizontal {
+        amount: i32,
+    },
     /// A key by Windows virtual-key code (what both protocols carry), with the modifiers the
     /// client says are held.
     Key {

@@ -74,6 +74,55 @@ struct ConnectArgs {
     /// Send this many pointer-motion input events, one per received frame from the start.
     #[arg(long, default_value_t = 0)]
     send_input: u32,
+    /// Type this text as key presses (Windows virtual keys, shift for capitals; `\n` is
+    /// Enter) once the first frame has arrived plus `--type-after` seconds.
+    #[arg(long)]
+    type_text: Option<String>,
+    /// Seconds after the first frame before `--type-text` starts.
+    #[arg(long, default_value_t = 1.0)]
+    type_after: f64,
+}
+
+/// The key presses that type `text` on a US layout: (virtual key, shift held). Characters
+/// without a key here are skipped.
+fn key_presses(text: &str) -> Vec<(u32, bool)> {
+    text.chars()
+        .filter_map(|c| match c {
+            'a'..='z' => Some((c.to_ascii_uppercase() as u32, false)),
+            'A'..='Z' => Some((c as u32, true)),
+            '0'..='9' => Some((c as u32, false)),
+            ' ' => Some((0x20, false)),
+            '\n' => Some((0x0D, false)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Sends key down/up events typing `text` (shift pressed around capitals).
+fn type_text(client: &NativeClient, text: &str) {
+    use punktfunk_core::wire::control::input_kind;
+    const VK_SHIFT: u32 = 0x10;
+    let key = |code: u32, down: bool| {
+        client.send_input(punktfunk_core::control::InputEvent {
+            kind: if down {
+                input_kind::KEY_DOWN
+            } else {
+                input_kind::KEY_UP
+            },
+            code,
+            ..Default::default()
+        })
+    };
+    for (vk, shift) in key_presses(text) {
+        if shift {
+            key(VK_SHIFT, true);
+        }
+        key(vk, true);
+        key(vk, false);
+        if shift {
+            key(VK_SHIFT, false);
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -327,6 +376,7 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
     let mut loss_on = args.loss > 0.0;
     let mut reconfigure = args.reconfigure;
     let mut inputs_left = args.send_input;
+    let mut to_type = args.type_text.clone();
     let mut tally = Tally::default();
     while Instant::now() < end {
         if loss_on
@@ -350,6 +400,15 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
             }
             continue;
         };
+        if let Some(text) = to_type.as_deref() {
+            if tally
+                .first_at
+                .is_some_and(|t| t.elapsed().as_secs_f64() >= args.type_after)
+            {
+                type_text(&client, text);
+                to_type = None;
+            }
+        }
         if inputs_left > 0 {
             inputs_left -= 1;
             client.send_input(punktfunk_core::control::InputEvent {

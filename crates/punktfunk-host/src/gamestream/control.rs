@@ -189,7 +189,7 @@ fn receive(client: &mut Client, packet: &[u8]) -> Result<(), control::ControlErr
         ClientMessage::RequestIdr | ClientMessage::InvalidateReferenceFrames { .. } => {
             client.live.keyframe.store(true, Ordering::Relaxed);
         }
-        ClientMessage::Input(payload) => super::input::deliver(&payload),
+        ClientMessage::Input(payload) => super::input::deliver(&client.live, &payload),
         ClientMessage::FrameFecStatus {
             total_data,
             total_parity,

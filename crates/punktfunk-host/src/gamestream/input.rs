@@ -1,11 +1,21 @@
-//! Where Moonlight's input goes. Until input injection lands, every decoded event is logged
-//! (target `punktfunk::input`), which is also what the tests read back.
+//! Where Moonlight's input goes: every decoded event is logged (target `punktfunk::input`,
+//! which the tests read back) and, when the stream has its own output on a compositor that
+//! allows it, injected there.
 
 use punktfunk_gamestream::input::decode_input;
 
-pub fn deliver(payload: &[u8]) {
+use super::session::{lock, Live};
+
+pub fn deliver(live: &Live, payload: &[u8]) {
     match decode_input(payload) {
-        Ok(event) => tracing::info!(target: "punktfunk::input", "input {event:?}"),
+        Ok(event) => {
+            tracing::info!(target: "punktfunk::input", "input {event:?}");
+            if let Some(injector) = lock(&live.injector).as_ref() {
+                if let Some(event) = crate::input::from_gamestream(&event) {
+                    injector.send(event);
+                }
+            }
+        }
         Err(e) => tracing::debug!(target: "punktfunk::input", "undecodable input packet: {e}"),
     }
 }

@@ -175,6 +175,12 @@ fn display_source(
     };
     tracing::info!(output = %lease.name, reused = lease.reused, "GameStream display");
     *lock(&live.display_quit) = Some(lease.quit_flag());
+    if displays.compositor() == crate::display::Compositor::Sway {
+        match crate::input::Injector::wlroots(&lease.name) {
+            Ok(injector) => *lock(&live.injector) = Some(injector),
+            Err(e) => tracing::warn!("input stays logged only: {e:#}"),
+        }
+    }
     crate::native::session::display_source(lease, codec, kbps)
 }
 

@@ -57,6 +57,8 @@ pub struct Live {
     pub keyframe: AtomicBool,
     /// Set on the display lease, when the stream has one: a quit releases it at once.
     pub display_quit: Mutex<Option<Arc<AtomicBool>>>,
+    /// Where the stream's input goes (its own output), when the compositor allows injection.
+    pub injector: Mutex<Option<crate::input::Injector>>,
     /// The id this stream holds its display under (apart from the native plane's ids).
     pub display_session: u64,
     /// Video packets the client reported lost (its per-frame FEC reports), for adaptive FEC.
@@ -99,6 +101,7 @@ impl Live {
             stop: AtomicBool::new(false),
             keyframe: AtomicBool::new(false),
             display_quit: Mutex::new(None),
+            injector: Mutex::new(None),
             display_session: next_display_session(),
             reported_lost: AtomicU64::new(0),
             playing: AtomicBool::new(false),
@@ -124,6 +127,8 @@ impl Live {
     /// Stops the media threads and waits for them.
     fn stop_and_join(&self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Held keys and buttons are released before the display may go.
+        lock(&self.injector).take();
         let threads = std::mem::take(&mut *lock(&self.threads));
         for t in threads {
             let _ = t.join();

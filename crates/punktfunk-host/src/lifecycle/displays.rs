@@ -108,6 +108,11 @@ impl Displays {
         })
     }
 
+    /// The compositor the displays live on.
+    pub fn compositor(&self) -> crate::display::Compositor {
+        self.backend.compositor()
+    }
+
     fn registry(&self) -> MutexGuard<'_, Registry> {
         self.registry.lock().unwrap_or_else(|e| e.into_inner())
     }

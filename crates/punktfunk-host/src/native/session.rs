@@ -203,6 +203,7 @@ async fn serve(
         .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?;
     // The encoder is opened before the Welcome, so a failure is a clear refusal.
     let mut quit_flag = None;
+    let mut injector = None;
     let source = match plane.args.source {
         SourceKind::Synthetic => FrameSource::Synthetic(SyntheticSource::new(
             (welcome.mode.refresh_millihz / 1000).max(1),
@@ -224,6 +225,16 @@ async fn serve(
                 live.set_mode(lease.mode);
             }
             quit_flag = Some(lease.quit_flag());
+            if displays.compositor() == crate::display::Compositor::Sway {
+                let output = lease.name.clone();
+                match tokio::task::spawn_blocking(move || crate::input::Injector::wlroots(&output))
+                    .await
+                {
+                    Ok(Ok(i)) => injector = Some(i),
+                    Ok(Err(e)) => tracing::warn!("input stays counted only: {e:#}"),
+                    Err(e) => tracing::warn!("input stays counted only: {e}"),
+                }
+            }
             let (codec, kbps) = (welcome.codec, welcome.bitrate_kbps);
             tokio::task::spawn_blocking(move || display_source(lease, codec, kbps))
                 .await
@@ -257,7 +268,16 @@ async fn serve(
     let media = media::spawn(plane.media_out.clone(), plan, source, steering.clone())
         .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?;
 
-    let outcome = control_loop(&mut control, &mut send, &steering).await;
+    let outcome = control_loop(
+        &mut control,
+        &mut send,
+        &steering,
+        injector.as_ref(),
+        welcome.mode,
+    )
+    .await;
+    // Keys and buttons still held are released before anything else goes.
+    drop(injector);
     // A deliberate quit tears the display down at once; anything else lets it linger.
     if let (Some(flag), Some(quinn::ConnectionError::ApplicationClosed(c))) =
         (&quit_flag, conn.close_reason())
@@ -370,6 +390,8 @@ async fn control_loop(
     control: &mut ControlReader,
     send: &mut quinn::SendStream,
     steering: &SessionControl,
+    injector: Option<&crate::input::Injector>,
+    mode: punktfunk_core::control::Mode,
 ) -> Result<(), Refusal> {
     loop {
         let message = match control.next().await {
@@ -443,9 +465,14 @@ async fn control_loop(
                 .await?;
             }
             Message::Input(event) => {
-                // Injection comes with the input backends; until then events are counted.
                 steering.input_events.fetch_add(1, Ordering::Relaxed);
                 tracing::trace!(?event, "input");
+                if let Some(injector) = injector {
+                    // Absolute positions are in the stream's picture (its mode).
+                    if let Some(e) = crate::input::from_native(&event, mode.width, mode.height) {
+                        injector.send(e);
+                    }
+                }
             }
             Message::Unknown { kind } => tracing::debug!(kind, "unknown control message skipped"),
             other => tracing::debug!(?other, "control message ignored in this state"),

@@ -329,6 +329,7 @@ class InputSender:
     SIGNATURES = {
         "LiSendMouseMoveEvent": ([ctypes.c_short, ctypes.c_short], ctypes.c_int),
         "LiSendMouseButtonEvent": ([ctypes.c_byte, ctypes.c_int], ctypes.c_int),
+        "LiSendMousePositionEvent": ([ctypes.c_short] * 4, ctypes.c_int),
         "LiSendKeyboardEvent": ([ctypes.c_short, ctypes.c_byte, ctypes.c_byte], ctypes.c_int),
         "LiSendScrollEvent": ([ctypes.c_byte], ctypes.c_int),
         "LiSendHighResScrollEvent": ([ctypes.c_short], ctypes.c_int),
@@ -353,6 +354,51 @@ class InputSender:
     def host_feature_flags(self) -> int | None:
         fn = self.fns.get("LiGetHostFeatureFlags")
         return int(fn()) if fn else None
+
+    # US-layout characters as (virtual key, shift held).
+    @staticmethod
+    def _key_of(ch: str):
+        if "a" <= ch <= "z":
+            return ord(ch.upper()), False
+        if "A" <= ch <= "Z" or "0" <= ch <= "9":
+            return ord(ch), False if not ch.isupper() else True
+        return {" ": (0x20, False), "\n": (0x0D, False)}.get(ch)
+
+    def scripted(self, type_text: str | None, hold_key: int | None, click_at, width: int,
+                 height: int, gap_s: float = 0.03) -> list[dict]:
+        """Keys typed one by one (shift around capitals, as a real keyboard), a click at a
+        position of the picture, and a key pressed and never released."""
+        sent: list[dict] = []
+        key = self.fns["LiSendKeyboardEvent"]
+
+        def press(vk: int, down: bool, mods: int) -> None:
+            rc = key(_as_short(0x8000 | vk), KEY_ACTION_DOWN if down else KEY_ACTION_UP, mods)
+            sent.append({"event": "key", "vk": vk, "down": down, "modifiers": mods, "rc": rc})
+            time.sleep(gap_s)
+
+        if click_at is not None:
+            x, y = click_at
+            rc = self.fns["LiSendMousePositionEvent"](x, y, width, height)
+            sent.append({"event": "position", "x": x, "y": y, "rc": rc})
+            time.sleep(gap_s)
+            for action in (BUTTON_ACTION_PRESS, BUTTON_ACTION_RELEASE):
+                rc = self.fns["LiSendMouseButtonEvent"](action, BUTTON_LEFT)
+                sent.append({"event": "button", "action": action, "rc": rc})
+                time.sleep(gap_s)
+        for ch in type_text or "":
+            k = self._key_of(ch)
+            if k is None:
+                continue
+            vk, shift = k
+            if shift:
+                press(0xA0, True, 0x01)
+            press(vk, True, 0x01 if shift else 0)
+            press(vk, False, 0x01 if shift else 0)
+            if shift:
+                press(0xA0, False, 0)
+        if hold_key is not None:
+            press(hold_key, True, 0)
+        return sent
 
     def send_all(self, key_code: int = 0x41, scroll: str = "clicks", text: str = "hé",
                  gap_s: float = 0.03) -> tuple[list[dict], list[str]]:
@@ -721,7 +767,8 @@ def _stream_window(args, run: Run, client, session, manager) -> None:
         collector = _AudioCollector(manager.subscribe_audio())
         collector.start()
     sender = None
-    if args.input:
+    scripted = args.type_text is not None or args.hold_key is not None or args.click_at
+    if args.input or scripted:
         try:
             sender = InputSender()
             res["host_feature_flags"] = sender.host_feature_flags()
@@ -756,8 +803,13 @@ def _stream_window(args, run: Run, client, session, manager) -> None:
         if sender is not None and input_done_at is None and elapsed >= args.input_delay:
             run.set_phase("input")
             try:
-                sent, skipped = sender.send_all(key_code=args.key_code, scroll=args.scroll,
-                                                text=args.text)
+                if scripted:
+                    click = tuple(int(v) for v in args.click_at.split(",")) if args.click_at else None
+                    sent, skipped = sender.scripted(args.type_text, args.hold_key, click,
+                                                    args.width, args.height), []
+                else:
+                    sent, skipped = sender.send_all(key_code=args.key_code, scroll=args.scroll,
+                                                    text=args.text)
                 res["input_sent"], res["input_skipped"] = sent, skipped
             finally:
                 input_done_at = time.monotonic()
@@ -1063,6 +1115,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--scroll", choices=["clicks", "highres"], default="clicks",
                     help="LiSendScrollEvent(1) or LiSendHighResScrollEvent(120)")
     sp.add_argument("--text", default="hé", help="UTF-8 text to send ('' = none; default hé)")
+    sp.add_argument("--type-text", default=None,
+                    help="instead of the fixed sequence: type this as key presses (shift for "
+                         "capitals, \\n = Enter)")
+    sp.add_argument("--hold-key", type=_int_auto, default=None,
+                    help="instead of the fixed sequence: press this virtual key and never release it")
+    sp.add_argument("--click-at", default=None,
+                    help="instead of the fixed sequence: X,Y absolute position in the picture, "
+                         "then a left click")
     sp.add_argument("--quit", action="store_true",
                     help="after the window, quit the app (HTTPS /cancel), time it and wait for "
                          "the stream to terminate")

@@ -1,14 +1,11 @@
 //! Linux input codes this backend sends, and the US-layout keys behind ASCII text.
 //!
-//! `vk_to_evdev` is a stand-in for `keymap::evdev_from_vk` (written separately) and covers
-//! only the keys the backend's own tests need.
+//! Virtual keys go through [`crate::keymap`]; these codes are what ASCII text needs.
 
 /// Codes from linux/input-event-codes.h.
 pub(crate) mod code {
-    pub const KEY_ESC: u16 = 1;
     pub const KEY_MINUS: u16 = 12;
     pub const KEY_EQUAL: u16 = 13;
-    pub const KEY_BACKSPACE: u16 = 14;
     pub const KEY_TAB: u16 = 15;
     pub const KEY_LEFTBRACE: u16 = 26;
     pub const KEY_RIGHTBRACE: u16 = 27;
@@ -28,10 +25,6 @@ pub(crate) mod code {
     pub const KEY_CAPSLOCK: u16 = 58;
     pub const KEY_RIGHTCTRL: u16 = 97;
     pub const KEY_RIGHTALT: u16 = 100;
-    pub const KEY_UP: u16 = 103;
-    pub const KEY_LEFT: u16 = 105;
-    pub const KEY_RIGHT: u16 = 106;
-    pub const KEY_DOWN: u16 = 108;
     pub const KEY_LEFTMETA: u16 = 125;
     pub const KEY_RIGHTMETA: u16 = 126;
 
@@ -53,32 +46,9 @@ const LETTERS: [u16; 26] = [
     21, 44,
 ];
 
-/// Windows virtual-key code → evdev code, for the keys this backend's tests use.
+/// Windows virtual-key code → evdev code ([`crate::keymap::evdev_from_vk`]).
 pub(crate) fn vk_to_evdev(vk: u16) -> Option<u16> {
-    Some(match vk {
-        0x08 => KEY_BACKSPACE,
-        0x09 => KEY_TAB,
-        0x0D => KEY_ENTER,
-        0x10 | 0xA0 => KEY_LEFTSHIFT,
-        0xA1 => KEY_RIGHTSHIFT,
-        0x11 | 0xA2 => KEY_LEFTCTRL,
-        0xA3 => KEY_RIGHTCTRL,
-        0x12 | 0xA4 => KEY_LEFTALT,
-        0xA5 => KEY_RIGHTALT,
-        0x14 => KEY_CAPSLOCK,
-        0x1B => KEY_ESC,
-        0x20 => KEY_SPACE,
-        0x25 => KEY_LEFT,
-        0x26 => KEY_UP,
-        0x27 => KEY_RIGHT,
-        0x28 => KEY_DOWN,
-        0x30 => DIGIT_ROW[9],
-        0x31..=0x39 => DIGIT_ROW[usize::from(vk - 0x31)],
-        0x41..=0x5A => LETTERS[usize::from(vk - 0x41)],
-        0x5B => KEY_LEFTMETA,
-        0x5C => KEY_RIGHTMETA,
-        _ => return None,
-    })
+    crate::keymap::evdev_from_vk(vk)
 }
 
 /// The key that types `c` on a US layout, and whether it needs shift.
