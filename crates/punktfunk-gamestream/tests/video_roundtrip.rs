@@ -297,7 +297,7 @@ proptest! {
             let frame = VideoFrame {
                 frame_index,
                 rtp_timestamp: (seed as u32).wrapping_add(n as u32 * 1500),
-                frame_type: frame_type(n as u8 + seed as u8),
+                frame_type: frame_type((n as u8).wrapping_add(seed as u8)),
                 host_processing_latency_100us: (seed >> 16) as u16,
                 annex_b: &data,
             };
