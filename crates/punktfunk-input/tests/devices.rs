@@ -158,7 +158,13 @@ fn xbox_pad_sends_state_and_returns_rumble() {
     // What a game reading the node sees: A held, the stick where we put it.
     let mut keys = [0u8; 96];
     // SAFETY: the request's size is the buffer's.
-    let rc = unsafe { libc::ioctl(node.as_raw_fd(), eviocgkey(keys.len()) as _, keys.as_mut_ptr()) };
+    let rc = unsafe {
+        libc::ioctl(
+            node.as_raw_fd(),
+            eviocgkey(keys.len()) as _,
+            keys.as_mut_ptr(),
+        )
+    };
     assert!(rc >= 0, "EVIOCGKEY: {}", std::io::Error::last_os_error());
     assert_ne!(keys[BTN_A / 8] & (1 << (BTN_A % 8)), 0, "BTN_A is not held");
     // SAFETY: plain old data; the request's size is its size.
@@ -274,7 +280,10 @@ fn sony_pad_round_trip(kind: SonyKind, mac: [u8; 6]) {
         },
     );
     assert_eq!(rumble, Some(wanted));
-    println!("uhid: {kind:?} at {} bound to hid-playstation, rumble came back", hid.display());
+    println!(
+        "uhid: {kind:?} at {} bound to hid-playstation, rumble came back",
+        hid.display()
+    );
 }
 
 #[test]

@@ -98,9 +98,21 @@ pub const DUALSENSE_UPDATE_VERSION: u16 = 0x0224;
 pub fn dualsense_firmware_info() -> [u8; dualsense::FIRMWARE_INFO_LEN] {
     let mut r = [0u8; dualsense::FIRMWARE_INFO_LEN];
     r[0] = dualsense::FIRMWARE_INFO;
-    put(&mut r, dualsense::HW_VERSION_AT, &DUALSENSE_HW_VERSION.to_le_bytes());
-    put(&mut r, dualsense::FW_VERSION_AT, &DUALSENSE_FW_VERSION.to_le_bytes());
-    put(&mut r, dualsense::UPDATE_VERSION_AT, &DUALSENSE_UPDATE_VERSION.to_le_bytes());
+    put(
+        &mut r,
+        dualsense::HW_VERSION_AT,
+        &DUALSENSE_HW_VERSION.to_le_bytes(),
+    );
+    put(
+        &mut r,
+        dualsense::FW_VERSION_AT,
+        &DUALSENSE_FW_VERSION.to_le_bytes(),
+    );
+    put(
+        &mut r,
+        dualsense::UPDATE_VERSION_AT,
+        &DUALSENSE_UPDATE_VERSION.to_le_bytes(),
+    );
     r
 }
 
@@ -158,9 +170,13 @@ mod tests {
         i32::from(i16::from_le_bytes([r[at], r[at + 1]]))
     }
 
-    /// The driver's scaling, redone from the report bytes: per gyro axis
-    /// (numerator, denominator), per accelerometer axis (bias, numerator, denominator).
-    fn driver_scaling(r: &[u8]) -> ([(i32, i32); 3], [(i32, i32, i32); 3]) {
+    /// Per gyro axis (numerator, denominator).
+    type GyroScale = [(i32, i32); 3];
+    /// Per accelerometer axis (bias, numerator, denominator).
+    type AccelScale = [(i32, i32, i32); 3];
+
+    /// The driver's scaling, redone from the report bytes.
+    fn driver_scaling(r: &[u8]) -> (GyroScale, AccelScale) {
         let bias = [le16(r, 1), le16(r, 3), le16(r, 5)];
         let speed_2x = le16(r, 19) + le16(r, 21);
         let gyro = std::array::from_fn(|axis| {
@@ -222,8 +238,14 @@ mod tests {
     #[test]
     fn firmware_versions_sit_where_the_driver_reads_them() {
         let r = dualsense_firmware_info();
-        assert_eq!(u32::from_le_bytes(r[24..28].try_into().unwrap()), DUALSENSE_HW_VERSION);
-        assert_eq!(u32::from_le_bytes(r[28..32].try_into().unwrap()), DUALSENSE_FW_VERSION);
+        assert_eq!(
+            u32::from_le_bytes(r[24..28].try_into().unwrap()),
+            DUALSENSE_HW_VERSION
+        );
+        assert_eq!(
+            u32::from_le_bytes(r[28..32].try_into().unwrap()),
+            DUALSENSE_FW_VERSION
+        );
         assert_eq!(u16::from_le_bytes([r[44], r[45]]), DUALSENSE_UPDATE_VERSION);
         let r = ds4_firmware_info();
         assert_eq!(u16::from_le_bytes([r[35], r[36]]), DS4_HW_VERSION);

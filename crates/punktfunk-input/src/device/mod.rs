@@ -51,7 +51,9 @@ pub(crate) fn open_node(node: &'static str, module: &'static str) -> Result<File
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(node)
         .map_err(|source| match source.raw_os_error() {
-            Some(libc::ENOENT | libc::ENODEV | libc::ENXIO) => DeviceError::Missing { node, module },
+            Some(libc::ENOENT | libc::ENODEV | libc::ENXIO) => {
+                DeviceError::Missing { node, module }
+            }
             Some(libc::EACCES | libc::EPERM) => DeviceError::NotPermitted { node, source },
             _ => DeviceError::io(node, "open", source),
         })
@@ -69,7 +71,10 @@ pub(crate) mod ioc {
     pub const READ: u32 = 2;
 
     pub const fn ioc(dir: u32, kind: u8, nr: u8, size: usize) -> u32 {
-        (dir << DIRSHIFT) | ((kind as u32) << TYPESHIFT) | ((nr as u32) << NRSHIFT) | ((size as u32) << SIZESHIFT)
+        (dir << DIRSHIFT)
+            | ((kind as u32) << TYPESHIFT)
+            | ((nr as u32) << NRSHIFT)
+            | ((size as u32) << SIZESHIFT)
     }
     pub const fn io(kind: u8, nr: u8) -> u32 {
         ioc(NONE, kind, nr, 0)
@@ -97,10 +102,14 @@ mod tests {
 
     #[test]
     fn missing_node_is_reported_as_missing() {
-        let err = OpenOptions::new().read(true).open("/dev/punktfunk-no-such-node");
+        let err = OpenOptions::new()
+            .read(true)
+            .open("/dev/punktfunk-no-such-node");
         assert!(err.is_err());
         match open_node("/dev/punktfunk-no-such-node", "none") {
-            Err(DeviceError::Missing { node, .. }) => assert_eq!(node, "/dev/punktfunk-no-such-node"),
+            Err(DeviceError::Missing { node, .. }) => {
+                assert_eq!(node, "/dev/punktfunk-no-such-node")
+            }
             other => panic!("expected Missing, got {other:?}"),
         }
     }

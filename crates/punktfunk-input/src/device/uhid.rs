@@ -11,7 +11,9 @@ use std::io::{Read, Write};
 
 use super::feature::{ds4_feature_report, dualsense_feature_report};
 use super::{open_node, DeviceError};
-use crate::gamepad::ds4::{ds4_input_report, ds4_output_report, Ds4Feedback, DS4_IDENTITY, DS4_USB_REPORT_DESCRIPTOR};
+use crate::gamepad::ds4::{
+    ds4_input_report, ds4_output_report, Ds4Feedback, DS4_IDENTITY, DS4_USB_REPORT_DESCRIPTOR,
+};
 use crate::gamepad::dualsense::{
     dualsense_input_report, dualsense_output_report, DualSenseFeedback, DUALSENSE_IDENTITY,
     DUALSENSE_USB_REPORT_DESCRIPTOR,
@@ -105,7 +107,11 @@ pub fn create2_event(id: &DeviceIdentity, phys: &str, uniq: &str, descriptor: &[
     put_str(&mut e, at::PHYS, at::PHYS_LEN, phys);
     put_str(&mut e, at::UNIQ, at::UNIQ_LEN, uniq);
     let descriptor = &descriptor[..descriptor.len().min(DATA_MAX)];
-    put(&mut e, at::RD_SIZE, &(descriptor.len() as u16).to_ne_bytes());
+    put(
+        &mut e,
+        at::RD_SIZE,
+        &(descriptor.len() as u16).to_ne_bytes(),
+    );
     put(&mut e, at::BUS, &id.bustype.to_ne_bytes());
     put(&mut e, at::VENDOR, &u32::from(id.vendor).to_ne_bytes());
     put(&mut e, at::PRODUCT, &u32::from(id.product).to_ne_bytes());
@@ -118,7 +124,11 @@ pub fn create2_event(id: &DeviceIdentity, phys: &str, uniq: &str, descriptor: &[
 pub fn input2_event(report: &[u8]) -> Vec<u8> {
     let report = &report[..report.len().min(DATA_MAX)];
     let mut e = event(event_type::INPUT2);
-    put(&mut e, at::INPUT2_SIZE, &(report.len() as u16).to_ne_bytes());
+    put(
+        &mut e,
+        at::INPUT2_SIZE,
+        &(report.len() as u16).to_ne_bytes(),
+    );
     put(&mut e, at::INPUT2_DATA, report);
     e
 }
@@ -156,8 +166,16 @@ pub fn destroy_event() -> Vec<u8> {
 pub enum KernelRequest<'a> {
     /// An output report (report id first).
     Output(&'a [u8]),
-    GetReport { id: u32, report: u8, kind: u8 },
-    SetReport { id: u32, report: u8, data: &'a [u8] },
+    GetReport {
+        id: u32,
+        report: u8,
+        kind: u8,
+    },
+    SetReport {
+        id: u32,
+        report: u8,
+        data: &'a [u8],
+    },
     /// Start, stop, open, close and anything newer: nothing to answer.
     Other(u32),
 }
@@ -235,7 +253,13 @@ impl SonyKind {
         }
     }
 
-    fn input_report(self, s: &PadState, t: Option<&Touchpad>, m: Option<&Motion>, n: u8) -> [u8; 64] {
+    fn input_report(
+        self,
+        s: &PadState,
+        t: Option<&Touchpad>,
+        m: Option<&Motion>,
+        n: u8,
+    ) -> [u8; 64] {
         match self {
             Self::DualSense => dualsense_input_report(s, t, m, n),
             Self::DualShock4 => ds4_input_report(s, t, m, n),
@@ -275,7 +299,12 @@ impl SonyPad {
     /// `/dev/uhid` is absent or closed to this user.
     pub fn new(kind: SonyKind, mac: [u8; 6]) -> Result<Self, DeviceError> {
         let file = open_node(UHID_NODE, UHID_MODULE)?;
-        let mut pad = Self { file, kind, mac, counter: 0 };
+        let mut pad = Self {
+            file,
+            kind,
+            mac,
+            counter: 0,
+        };
         let create = create2_event(kind.identity(), PHYS, &mac_string(mac), kind.descriptor());
         pad.send(&create, "UHID_CREATE2")?;
         Ok(pad)
@@ -382,22 +411,36 @@ mod tests {
     #[test]
     fn create2_carries_identity_and_descriptor() {
         let id = &DUALSENSE_IDENTITY;
-        let e = create2_event(id, PHYS, "aa:bb:cc:dd:ee:ff", &DUALSENSE_USB_REPORT_DESCRIPTOR);
+        let e = create2_event(
+            id,
+            PHYS,
+            "aa:bb:cc:dd:ee:ff",
+            &DUALSENSE_USB_REPORT_DESCRIPTOR,
+        );
         assert_eq!(e.len(), EVENT_SIZE);
         assert_eq!(ne_u32(&e, 0), event_type::CREATE2);
         assert_eq!(&e[at::NAME..at::NAME + id.name.len()], id.name.as_bytes());
         assert_eq!(e[at::NAME + id.name.len()], 0);
         assert_eq!(&e[at::UNIQ..at::UNIQ + 17], b"aa:bb:cc:dd:ee:ff");
-        assert_eq!(usize::from(ne_u16(&e, at::RD_SIZE)), DUALSENSE_USB_REPORT_DESCRIPTOR.len());
+        assert_eq!(
+            usize::from(ne_u16(&e, at::RD_SIZE)),
+            DUALSENSE_USB_REPORT_DESCRIPTOR.len()
+        );
         assert_eq!(ne_u16(&e, at::BUS), 0x03);
         assert_eq!(ne_u32(&e, at::VENDOR), 0x054c);
         assert_eq!(ne_u32(&e, at::PRODUCT), 0x0ce6);
-        assert_eq!(&e[at::RD_DATA..at::RD_DATA + 273], &DUALSENSE_USB_REPORT_DESCRIPTOR[..]);
+        assert_eq!(
+            &e[at::RD_DATA..at::RD_DATA + 273],
+            &DUALSENSE_USB_REPORT_DESCRIPTOR[..]
+        );
     }
 
     #[test]
     fn long_names_stay_terminated() {
-        let id = DeviceIdentity { name: &"x".repeat(300).leak()[..], ..DUALSENSE_IDENTITY };
+        let id = DeviceIdentity {
+            name: &"x".repeat(300).leak()[..],
+            ..DUALSENSE_IDENTITY
+        };
         let e = create2_event(&id, PHYS, "", &[]);
         assert_eq!(e[at::NAME + 127], 0);
         assert_eq!(e[at::NAME + 126], b'x');
@@ -406,15 +449,27 @@ mod tests {
     #[test]
     fn input2_and_replies() {
         let e = input2_event(&[1, 2, 3]);
-        assert_eq!((ne_u32(&e, 0), ne_u16(&e, at::INPUT2_SIZE)), (event_type::INPUT2, 3));
+        assert_eq!(
+            (ne_u32(&e, 0), ne_u16(&e, at::INPUT2_SIZE)),
+            (event_type::INPUT2, 3)
+        );
         assert_eq!(&e[at::INPUT2_DATA..at::INPUT2_DATA + 3], &[1, 2, 3]);
         let e = get_report_reply_event(7, Ok(&[0x05; 41]));
         assert_eq!(ne_u32(&e, at::REPLY_ID), 7);
-        assert_eq!((ne_u16(&e, at::REPLY_ERR), ne_u16(&e, at::REPLY_SIZE)), (0, 41));
+        assert_eq!(
+            (ne_u16(&e, at::REPLY_ERR), ne_u16(&e, at::REPLY_SIZE)),
+            (0, 41)
+        );
         let e = get_report_reply_event(8, Err(5));
-        assert_eq!((ne_u16(&e, at::REPLY_ERR), ne_u16(&e, at::REPLY_SIZE)), (5, 0));
+        assert_eq!(
+            (ne_u16(&e, at::REPLY_ERR), ne_u16(&e, at::REPLY_SIZE)),
+            (5, 0)
+        );
         let e = set_report_reply_event(9, 0);
-        assert_eq!((ne_u32(&e, 0), ne_u32(&e, at::REPLY_ID)), (event_type::SET_REPORT_REPLY, 9));
+        assert_eq!(
+            (ne_u32(&e, 0), ne_u32(&e, at::REPLY_ID)),
+            (event_type::SET_REPORT_REPLY, 9)
+        );
     }
 
     fn kernel_event(kind: u32, fill: impl FnOnce(&mut [u8])) -> Vec<u8> {
@@ -429,14 +484,21 @@ mod tests {
             put(e, at::OUTPUT_DATA, &[0x02, 0x01]);
             put(e, at::OUTPUT_SIZE, &2u16.to_ne_bytes());
         });
-        assert_eq!(parse_kernel_event(&out), Some(KernelRequest::Output(&[0x02, 0x01])));
+        assert_eq!(
+            parse_kernel_event(&out),
+            Some(KernelRequest::Output(&[0x02, 0x01]))
+        );
         let get = kernel_event(event_type::GET_REPORT, |e| {
             put(e, at::REQ_ID, &42u32.to_ne_bytes());
             e[at::REQ_RNUM] = 0x05;
         });
         assert_eq!(
             parse_kernel_event(&get),
-            Some(KernelRequest::GetReport { id: 42, report: 0x05, kind: FEATURE_REPORT })
+            Some(KernelRequest::GetReport {
+                id: 42,
+                report: 0x05,
+                kind: FEATURE_REPORT
+            })
         );
         let set = kernel_event(event_type::SET_REPORT, |e| {
             put(e, at::REQ_ID, &3u32.to_ne_bytes());
@@ -444,16 +506,26 @@ mod tests {
             put(e, at::SET_SIZE, &60000u16.to_ne_bytes()); // oversized: clamped, no panic
         });
         match parse_kernel_event(&set) {
-            Some(KernelRequest::SetReport { id: 3, report: 0x08, data }) => assert_eq!(data.len(), DATA_MAX),
+            Some(KernelRequest::SetReport {
+                id: 3,
+                report: 0x08,
+                data,
+            }) => assert_eq!(data.len(), DATA_MAX),
             other => panic!("{other:?}"),
         }
-        assert_eq!(parse_kernel_event(&event(event_type::START)), Some(KernelRequest::Other(2)));
+        assert_eq!(
+            parse_kernel_event(&event(event_type::START)),
+            Some(KernelRequest::Other(2))
+        );
         assert_eq!(parse_kernel_event(&[0; 5]), None);
     }
 
     #[test]
     fn mac_is_formatted_for_uniq() {
-        assert_eq!(mac_string([0x02, 0xAB, 0, 1, 0x10, 0xFF]), "02:ab:00:01:10:ff");
+        assert_eq!(
+            mac_string([0x02, 0xAB, 0, 1, 0x10, 0xFF]),
+            "02:ab:00:01:10:ff"
+        );
     }
 
     #[test]

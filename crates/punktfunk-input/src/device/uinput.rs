@@ -221,7 +221,11 @@ fn setup_and_create(file: &File) -> Result<(), DeviceError> {
         .map_err(|e| DeviceError::io(UINPUT_NODE, "UI_DEV_SETUP", e))?;
     // SAFETY: a no-argument ioctl on our own open fd.
     if unsafe { libc::ioctl(file.as_raw_fd(), UI_DEV_CREATE as _) } < 0 {
-        return Err(DeviceError::io(UINPUT_NODE, "UI_DEV_CREATE", io::Error::last_os_error()));
+        return Err(DeviceError::io(
+            UINPUT_NODE,
+            "UI_DEV_CREATE",
+            io::Error::last_os_error(),
+        ));
     }
     Ok(())
 }
@@ -248,7 +252,11 @@ fn query_sysname(file: &File) -> Option<String> {
     let mut buf = [0u8; SYSNAME_MAX];
     // SAFETY: the request's size is buf's length; the kernel writes at most that.
     let n = unsafe {
-        libc::ioctl(file.as_raw_fd(), ui_get_sysname(SYSNAME_MAX) as _, buf.as_mut_ptr())
+        libc::ioctl(
+            file.as_raw_fd(),
+            ui_get_sysname(SYSNAME_MAX) as _,
+            buf.as_mut_ptr(),
+        )
     };
     if n < 0 {
         return None;
@@ -275,7 +283,11 @@ fn ioctl_int(file: &File, request: u32, value: u16, what: &'static str) -> Resul
     // SAFETY: UI_SET_*BIT take an int by value.
     let rc = unsafe { libc::ioctl(file.as_raw_fd(), request as _, libc::c_int::from(value)) };
     if rc < 0 {
-        return Err(DeviceError::io(UINPUT_NODE, what, io::Error::last_os_error()));
+        return Err(DeviceError::io(
+            UINPUT_NODE,
+            what,
+            io::Error::last_os_error(),
+        ));
     }
     Ok(())
 }
@@ -322,7 +334,12 @@ mod tests {
     #[test]
     fn setup_names_the_pad_and_allows_effects() {
         let setup = uinput_setup();
-        let name: Vec<u8> = setup.name.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+        let name: Vec<u8> = setup
+            .name
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
         assert_eq!(name, XBOX360_IDENTITY.name.as_bytes());
         assert_eq!((setup.id.vendor, setup.id.product), (0x045e, 0x028e));
         assert!(setup.ff_effects_max > 0);
@@ -333,7 +350,10 @@ mod tests {
         // SAFETY: plain old data.
         let mut effect: libc::ff_effect = unsafe { zeroed() };
         effect.type_ = FF_RUMBLE;
-        let rumble = libc::ff_rumble_effect { strong_magnitude: 0xC000, weak_magnitude: 0x1234 };
+        let rumble = libc::ff_rumble_effect {
+            strong_magnitude: 0xC000,
+            weak_magnitude: 0x1234,
+        };
         // SAFETY: writing the union's first member.
         unsafe { std::ptr::write_unaligned(effect.u.as_mut_ptr().cast(), rumble) };
         assert_eq!(rumble_of(&effect), Some((0xC000, 0x1234)));
