@@ -8,6 +8,7 @@
 //!   descriptors, input reports; rumble, LED and trigger feedback parsed back).
 //! - [`wlr`]: the wlroots backend (virtual pointer and keyboard) for Sway and friends.
 
+pub mod device;
 pub mod event;
 pub mod gamepad;
 pub mod keymap;
