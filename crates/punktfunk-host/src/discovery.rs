@@ -35,7 +35,8 @@ pub fn native_txt(
 }
 
 /// This machine's name, for the instance and host names.
-fn hostname() -> String {
+/// This machine's name (what mDNS and Moonlight's host list show).
+pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|h| h.trim().to_owned())

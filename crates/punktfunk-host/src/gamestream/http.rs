@@ -253,10 +253,6 @@ async fn serverinfo(State(http): State<Shared>, Extension(caller): Extension<Cal
     xml(StatusCode::OK, nvhttp::serverinfo_xml(&info))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    encode_hex(bytes)
-}
-
 fn unhex(s: &str) -> Option<Vec<u8>> {
     decode_hex(s).ok()
 }
@@ -310,11 +306,11 @@ async fn pair(
         }
         attempt
             .client_challenge(&challenge, keys, random)
-            .map(|r| vec![("challengeresponse", hex(&r))])
+            .map(|r| vec![("challengeresponse", encode_hex(&r))])
     } else if let Some(response) = step("serverchallengeresp") {
         attempt
             .server_challenge_response(&response, keys)
-            .map(|r| vec![("pairingsecret", hex(&r))])
+            .map(|r| vec![("pairingsecret", encode_hex(&r))])
     } else if let Some(secret) = step("clientpairingsecret") {
         return match attempt.client_pairing_secret(&secret) {
             Ok(client_cert) => {
@@ -398,7 +394,7 @@ async fn get_server_cert(http: &Http, client: &str, name: &str, q: &Query) -> Re
                 }
             }
             attempts.insert(client.to_owned(), (Instant::now(), attempt));
-            paired_xml(true, &[("plaincert", hex(&plaincert))])
+            paired_xml(true, &[("plaincert", encode_hex(&plaincert))])
         }
         Err(e) => {
             tracing::warn!(%name, "Moonlight pairing: {e}");

@@ -97,14 +97,6 @@ fn codec_modes() -> u32 {
     modes
 }
 
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "punktfunk".into())
-}
-
 /// A stable 16-byte id in the UUID text form Moonlight shows, from the host certificate.
 fn unique_id(identity: &Identity) -> String {
     let fp = identity.fingerprint().0;
@@ -160,7 +152,7 @@ impl GameStream {
             identity,
             keys,
             trust,
-            hostname: hostname(),
+            hostname: crate::discovery::hostname(),
             codec_modes: codec_modes(),
             session: Mutex::new(None),
             sockets,

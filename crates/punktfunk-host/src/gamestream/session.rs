@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use punktfunk_gamestream::nvhttp::LaunchRequest;
-use punktfunk_gamestream::rtsp::{Handshake, HandshakeConfig, RtspCipher, StreamParams};
+use punktfunk_gamestream::rtsp::{
+    ping_payload_from_random, Handshake, HandshakeConfig, RtspCipher, StreamParams,
+};
 use punktfunk_net::identity::Fingerprint;
 
 use super::control::ControlHandle;
@@ -74,18 +76,14 @@ fn random<const N: usize>() -> [u8; N] {
     out
 }
 
-/// Ping payloads are printable: Moonlight carries them as a header value.
-fn ping_payload() -> [u8; 16] {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    random::<16>().map(|b| ALPHABET[usize::from(b) % ALPHABET.len()])
-}
-
 impl Live {
     fn new(
         keys: LaunchKeys,
         config: impl FnOnce([u8; 16], [u8; 16], u32) -> HandshakeConfig,
     ) -> Self {
-        let (video_ping, audio_ping) = (ping_payload(), ping_payload());
+        // Printable: Moonlight carries them as a header value.
+        let ping = || ping_payload_from_random(random::<8>());
+        let (video_ping, audio_ping) = (ping(), ping());
         let connect_data = u32::from_le_bytes(random::<4>());
         let rtsp_cipher = keys.encrypted_rtsp.then(|| RtspCipher::new(keys.rikey));
         Self {
