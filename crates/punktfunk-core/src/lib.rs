@@ -12,6 +12,7 @@
 //! - [`pairing`]: the SPAKE2 PIN ceremony and the host's pairing window.
 //! - [`packetize`]: the send path (frame → sealed packets).
 //! - [`reassembly`] and [`receiver`]: the receive path (packets → frames or losses).
+//! - [`jitter`]: the adaptive playout buffer for the client's microphone packets.
 //! - [`synthetic`]: deterministic stand-in access units for tests and loopback runs.
 //! - [`testpicture`]: the virtual source's picture, carrying frame number and capture time.
 
@@ -19,6 +20,7 @@ pub mod control;
 pub mod crypto;
 pub mod fec;
 pub mod header;
+pub mod jitter;
 pub mod packetize;
 pub mod pairing;
 pub mod reassembly;
@@ -31,6 +33,7 @@ pub mod wire;
 
 pub use crypto::MediaSecret;
 pub use fec::FecParams;
+pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout, Push};
 pub use packetize::{FrameInfo, MediaSender, PacketBatch};
 pub use reassembly::{Event, Frame, ReassemblyLimits};
 pub use receiver::{MediaReceiver, Outcome};
