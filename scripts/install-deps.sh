@@ -18,8 +18,10 @@ packages=(
   python3-venv chromium
   # PipeWire capture (the bindings need the headers) and what its tests start: a session bus,
   # PipeWire with WirePlumber, a headless GNOME Mutter, GStreamer test producers; a headless
-  # KWin for the KWin virtual-output test
+  # KWin for the KWin virtual-output test; pipewire-pulse and the pulse clients (paplay,
+  # parecord, pactl) for the audio tests
   libpipewire-0.3-dev libspa-0.2-dev pipewire pipewire-bin wireplumber dbus mutter
+  pipewire-pulse pulseaudio-utils
   gstreamer1.0-pipewire gstreamer1.0-tools gstreamer1.0-plugins-base kwin-wayland
   # gamescope (nested, needs Vulkan: lavapipe is the software floor)
   gamescope mesa-vulkan-drivers

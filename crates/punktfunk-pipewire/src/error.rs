@@ -21,4 +21,43 @@ pub enum PipeWireError {
     Setup(String),
     #[error("the PipeWire stream was stopped")]
     Stopped,
+    #[error("unsupported audio channel count {0} (1 to 8 are offered)")]
+    Channels(u8),
+}
+
+impl PipeWireError {
+    /// The error for a failed connect, naming the socket that was tried.
+    pub(crate) fn no_daemon(handed_fd: bool, errno: std::io::Error) -> Self {
+        if handed_fd {
+            return Self::NoDaemon {
+                socket: "the PipeWire socket that was handed over".into(),
+                detail: errno.to_string(),
+            };
+        }
+        // The client library's lookup: $PIPEWIRE_REMOTE (default pipewire-0)
+        // in $PIPEWIRE_RUNTIME_DIR, else $XDG_RUNTIME_DIR.
+        let name = std::env::var("PIPEWIRE_REMOTE").unwrap_or_else(|_| "pipewire-0".into());
+        let dir = ["PIPEWIRE_RUNTIME_DIR", "XDG_RUNTIME_DIR"]
+            .iter()
+            .find_map(|var| std::env::var(var).ok().map(|dir| (dir, var)));
+        let Some((dir, var)) = dir else {
+            return Self::NoDaemon {
+                socket: format!(
+                    "{name}, but neither PIPEWIRE_RUNTIME_DIR nor XDG_RUNTIME_DIR is set"
+                ),
+                detail: errno.to_string(),
+            };
+        };
+        let path = std::path::Path::new(&dir).join(&name);
+        // libpipewire reports a missing socket as EHOSTDOWN: say what it means.
+        let detail = if path.exists() {
+            errno.to_string()
+        } else {
+            "the socket does not exist".into()
+        };
+        Self::NoDaemon {
+            socket: format!("{} (from ${var})", path.display()),
+            detail,
+        }
+    }
 }

@@ -8,7 +8,11 @@
 //! [`mutter::VirtualMonitor`] asks Mutter's `org.gnome.Mutter.ScreenCast`
 //! D-Bus API for a virtual monitor of an exact size (`RecordVirtual`) and
 //! captures it through a [`VideoStream`].
+//!
+//! [`audio::AudioServer`] gives a streaming session its audio: a default
+//! sink "punktfunk" whose monitor it captures, and a virtual microphone.
 
+pub mod audio;
 mod buffer;
 mod copy;
 mod error;
@@ -24,6 +28,7 @@ mod worker;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use audio::{AudioCapture, AudioChunk, AudioServer, CaptureOrigin, MicSource};
 pub use error::PipeWireError;
 pub use format::PixelFormat;
 pub use frame::CapturedFrame;
@@ -38,5 +43,9 @@ mod tests {
         check::<crate::VideoStream>();
         check::<crate::mutter::VirtualMonitor>();
         check::<crate::CapturedFrame>();
+        check::<crate::AudioServer>();
+        check::<crate::AudioCapture>();
+        check::<crate::MicSource>();
+        check::<crate::AudioChunk>();
     }
 }

@@ -1,6 +1,6 @@
 //! A throwaway desktop for tests: a private D-Bus session bus, PipeWire,
-//! WirePlumber and (optionally) a headless Mutter, all in one process group
-//! under a private runtime directory, torn down on drop.
+//! WirePlumber and (optionally) pipewire-pulse and a headless Mutter, all in
+//! one process group under a private runtime directory, torn down on drop.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -85,6 +85,29 @@ impl Desktop {
             })
         })?;
         Ok(desktop)
+    }
+
+    /// Adds `pipewire-pulse`, the PulseAudio server on top of PipeWire, so
+    /// pulse clients (`paplay`, `parecord`, `pactl`) from [`Self::command`]
+    /// reach this desktop.
+    pub fn start_pipewire_pulse(&mut self) -> anyhow::Result<()> {
+        self.spawn("pipewire-pulse", &mut Command::new("pipewire-pulse"))?;
+        self.wait_until("the pipewire-pulse socket", |d| {
+            UnixStream::connect(d.pulse_socket()).is_ok()
+        })
+    }
+
+    /// Where pulse clients find this desktop's `pipewire-pulse`.
+    pub fn pulse_socket(&self) -> PathBuf {
+        self.runtime_dir.join("pulse/native")
+    }
+
+    /// A command (e.g. `pw-play`, `pactl`) set up to talk to this desktop
+    /// only; to run to completion, unlike [`Self::spawn`].
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        self.env(&mut command);
+        command
     }
 
     pub fn runtime_dir(&self) -> &Path {
@@ -225,6 +248,8 @@ impl Desktop {
             ("HOME", dir.join("home").into()),
             ("XDG_RUNTIME_DIR", dir.into()),
             ("PIPEWIRE_RUNTIME_DIR", dir.into()),
+            // pipewire-pulse listens in $XDG_RUNTIME_DIR/pulse.
+            ("PULSE_RUNTIME_PATH", dir.join("pulse").into()),
             ("XDG_CONFIG_HOME", dir.join("home/.config").into()),
             ("XDG_DATA_HOME", dir.join("home/.local/share").into()),
             ("XDG_CACHE_HOME", dir.join("home/.cache").into()),

@@ -73,7 +73,7 @@ fn run_loop(
         Some(fd) => context.connect_fd_rc(fd, None),
         None => context.connect_rc(None),
     }
-    .map_err(|_| no_daemon(handed_fd, std::io::Error::last_os_error()))?;
+    .map_err(|_| PipeWireError::no_daemon(handed_fd, std::io::Error::last_os_error()))?;
 
     // Only a fatal error on the core object itself ends the connection.
     let _core_listener = core
@@ -230,37 +230,4 @@ fn run_loop(
     drop(stream_listener);
     let _ = stream.disconnect();
     Ok(())
-}
-
-/// The error for a failed connect, naming the socket that was tried.
-fn no_daemon(handed_fd: bool, errno: std::io::Error) -> PipeWireError {
-    if handed_fd {
-        return PipeWireError::NoDaemon {
-            socket: "the PipeWire socket that was handed over".into(),
-            detail: errno.to_string(),
-        };
-    }
-    // The client library's lookup: $PIPEWIRE_REMOTE (default pipewire-0) in
-    // $PIPEWIRE_RUNTIME_DIR, else $XDG_RUNTIME_DIR.
-    let name = std::env::var("PIPEWIRE_REMOTE").unwrap_or_else(|_| "pipewire-0".into());
-    let dir = ["PIPEWIRE_RUNTIME_DIR", "XDG_RUNTIME_DIR"]
-        .iter()
-        .find_map(|var| std::env::var(var).ok().map(|dir| (dir, var)));
-    let Some((dir, var)) = dir else {
-        return PipeWireError::NoDaemon {
-            socket: format!("{name}, but neither PIPEWIRE_RUNTIME_DIR nor XDG_RUNTIME_DIR is set"),
-            detail: errno.to_string(),
-        };
-    };
-    let path = std::path::Path::new(&dir).join(&name);
-    // libpipewire reports a missing socket as EHOSTDOWN: say what it means.
-    let detail = if path.exists() {
-        errno.to_string()
-    } else {
-        "the socket does not exist".into()
-    };
-    PipeWireError::NoDaemon {
-        socket: format!("{} (from ${var})", path.display()),
-        detail,
-    }
 }
