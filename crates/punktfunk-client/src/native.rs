@@ -14,12 +14,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
 use punktfunk_core::control::{Codec, Feedback, Hello, Message, Mode, Welcome};
+use punktfunk_core::header::parse_clear_prefix;
 use punktfunk_core::wire::close;
 use punktfunk_core::wire::control::codec as codec_bit;
-use punktfunk_core::{Event, Frame, MediaCounters, MediaReceiver, ReassemblyLimits};
+use punktfunk_core::wire::media::stream;
+use punktfunk_core::{
+    single_packet_params, Event, Frame, FrameInfo, MediaCounters, MediaReceiver, MediaSecret,
+    MediaSender, PacketBatch, ReassemblyLimits,
+};
 use punktfunk_net::control_io::{self, ControlReader};
 use punktfunk_net::demux::MediaDatagram;
-use punktfunk_net::endpoint::bind;
+use punktfunk_net::endpoint::{bind, MediaOut};
 use punktfunk_net::identity::{Fingerprint, Identity};
 use punktfunk_net::tls::{client_config, peer_fingerprint, DEFAULT_IDLE_TIMEOUT};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
@@ -47,6 +52,10 @@ pub struct ClientOptions {
     /// The host fingerprint pinned for this host (after pairing): a host presenting another
     /// certificate is refused before anything is sent to it.
     pub expected_host: Option<Fingerprint>,
+    /// Desktop audio channels to ask for (2, 6 or 8).
+    pub audio_channels: u8,
+    /// Microphone channels this client will send (0: none).
+    pub mic_channels: u8,
 }
 
 impl Default for ClientOptions {
@@ -61,6 +70,8 @@ impl Default for ClientOptions {
             simulate_loss_percent: 0.0,
             limits: ReassemblyLimits::default(),
             expected_host: None,
+            audio_channels: 2,
+            mic_channels: 0,
         }
     }
 }
@@ -195,6 +206,58 @@ pub enum ClientEvent {
     },
 }
 
+/// One desktop audio packet (an Opus frame of `wire::audio::FRAME_MS`).
+#[derive(Debug)]
+pub struct AudioPacket {
+    pub sequence: u32,
+    pub pts_us: u64,
+    pub opus: Vec<u8>,
+    /// Capture on the host to arrival here.
+    pub latency: Option<Duration>,
+}
+
+/// Sends microphone packets (Opus frames of `wire::audio::MIC_FRAME_MS`) on the mic stream.
+pub struct MicSender {
+    sender: MediaSender,
+    batch: PacketBatch,
+    out: MediaOut,
+    host: SocketAddr,
+    sequence: u32,
+    clock_origin_unix_ns: u64,
+}
+
+impl MicSender {
+    /// Seals and sends one Opus packet, stamped with the session's media clock.
+    pub fn send(&mut self, opus: &[u8]) -> anyhow::Result<()> {
+        let pts_us = unix_now_ns().saturating_sub(self.clock_origin_unix_ns) / 1000;
+        let info = FrameInfo {
+            frame_index: self.sequence,
+            pts_us,
+            ..FrameInfo::default()
+        };
+        self.sender.packetize(
+            opus,
+            info,
+            &single_packet_params(opus.len(), false),
+            &mut self.batch,
+        )?;
+        for packet in self.batch.iter() {
+            self.out.send(packet, self.host)?;
+        }
+        self.sequence = self.sequence.wrapping_add(1);
+        Ok(())
+    }
+}
+
+fn unix_now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Audio packets buffered for the application before they are dropped (and counted): 2 s.
+const AUDIO_QUEUE: usize = 400;
+
 /// Counters shared between the media thread and the application.
 #[derive(Debug, Default)]
 pub struct ClientStats {
@@ -204,6 +267,8 @@ pub struct ClientStats {
     /// Share of received media packets to drop on purpose, per mille.
     pub loss_per_mille: AtomicU64,
     pub counters: Mutex<MediaCounters>,
+    /// The audio stream's counters.
+    pub audio_counters: Mutex<MediaCounters>,
 }
 
 pub struct NativeClient {
@@ -214,9 +279,13 @@ pub struct NativeClient {
     host_fingerprint: Fingerprint,
     commands: UnboundedSender<Message>,
     events: Receiver<ClientEvent>,
+    audio: Receiver<AudioPacket>,
     stop: Arc<AtomicBool>,
     media: Option<JoinHandle<()>>,
     stats: Arc<ClientStats>,
+    media_out: MediaOut,
+    host: SocketAddr,
+    mic_secret: MediaSecret,
 }
 
 impl NativeClient {
@@ -243,10 +312,11 @@ impl NativeClient {
                 codec_mask: options.codec_mask,
                 preferred_codec: options.preferred_codec,
                 bitrate_kbps: options.bitrate_kbps,
-                audio_channels: 2,
+                audio_channels: options.audio_channels,
                 device_name: options.device_name.clone(),
                 features: 0,
                 max_shard_bytes: None,
+                mic_channels: options.mic_channels,
             };
             control_io::send(&mut send, &Message::Hello(hello))
                 .await
@@ -267,6 +337,7 @@ impl NativeClient {
         let (commands, command_rx) = unbounded_channel();
         runtime.spawn(control_task(send, reader, command_rx));
         let (event_tx, events) = sync_channel(EVENT_QUEUE);
+        let (audio_tx, audio) = sync_channel(AUDIO_QUEUE);
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(ClientStats::default());
         stats.loss_per_mille.store(
@@ -277,7 +348,13 @@ impl NativeClient {
             media_in: shared.media_in,
             host,
             receiver: MediaReceiver::new(&secrets.host_to_client, options.limits),
+            audio_receiver: MediaReceiver::for_stream(
+                &secrets.host_to_client,
+                stream::AUDIO,
+                audio_limits(),
+            ),
             events: event_tx,
+            audio: audio_tx,
             commands: commands.clone(),
             stop: stop.clone(),
             stats: stats.clone(),
@@ -297,9 +374,30 @@ impl NativeClient {
             host_fingerprint,
             commands,
             events,
+            audio,
             stop,
             media: Some(media),
             stats,
+            media_out: shared.media_out,
+            host,
+            mic_secret: secrets.client_to_host,
+        })
+    }
+
+    /// The next desktop audio packet, if one is waiting.
+    pub fn next_audio(&self) -> Option<AudioPacket> {
+        self.audio.try_recv().ok()
+    }
+
+    /// A sender for the microphone, when the host takes it (the Welcome says so).
+    pub fn mic_sender(&self) -> Option<MicSender> {
+        self.welcome.mic.then(|| MicSender {
+            sender: MediaSender::for_stream(&self.mic_secret, stream::MIC),
+            batch: PacketBatch::new(),
+            out: self.media_out.clone(),
+            host: self.host,
+            sequence: 0,
+            clock_origin_unix_ns: self.welcome.clock_origin_unix_ns,
         })
     }
 
@@ -403,11 +501,28 @@ async fn control_task(
     }
 }
 
+/// What the audio stream may allocate: one small packet per frame, a few in flight.
+fn audio_limits() -> ReassemblyLimits {
+    use punktfunk_core::wire::audio::MAX_PACKET_BYTES;
+    ReassemblyLimits {
+        max_data_shards: 1,
+        max_recovery_shards: 2,
+        max_blocks: 1,
+        max_block_bytes: 3 * MAX_PACKET_BYTES,
+        max_frame_bytes: MAX_PACKET_BYTES,
+        max_frames_in_flight: 8,
+        max_in_flight_bytes: 16 * MAX_PACKET_BYTES,
+        ..ReassemblyLimits::default()
+    }
+}
+
 struct MediaThread {
     media_in: Receiver<MediaDatagram>,
     host: SocketAddr,
     receiver: MediaReceiver,
+    audio_receiver: MediaReceiver,
     events: SyncSender<ClientEvent>,
+    audio: SyncSender<AudioPacket>,
     commands: UnboundedSender<Message>,
     stop: Arc<AtomicBool>,
     stats: Arc<ClientStats>,
@@ -442,6 +557,12 @@ impl MediaThread {
                                 .fetch_add(1, Ordering::Relaxed);
                             continue;
                         }
+                    }
+                    if stream_of(&d.bytes) == Some(stream::AUDIO) {
+                        self.audio_receiver
+                            .handle_datagram(&mut d.bytes, Instant::now());
+                        self.drain_audio();
+                        continue;
                     }
                     self.receiver.handle_datagram(&mut d.bytes, Instant::now());
                 }
@@ -499,6 +620,25 @@ impl MediaThread {
         }
     }
 
+    /// Hands whole audio packets to the application; losses are counted, not reported (the
+    /// decoder conceals a gap by sequence number).
+    fn drain_audio(&mut self) {
+        while let Some(event) = self.audio_receiver.poll_event() {
+            if let Event::Frame(frame) = event {
+                let packet = AudioPacket {
+                    sequence: frame.index,
+                    pts_us: frame.pts_us,
+                    latency: self.latency_of(frame.pts_us),
+                    opus: frame.data,
+                };
+                if self.audio.try_send(packet).is_err() {
+                    self.stats.events_dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        *self.stats.audio_counters.lock().expect("stats lock") = self.audio_receiver.counters();
+    }
+
     fn latency_of(&self, pts_us: u64) -> Option<Duration> {
         let captured = self
             .clock_origin_unix_ns
@@ -509,6 +649,11 @@ impl MediaThread {
             .as_nanos() as u64;
         now.checked_sub(captured).map(Duration::from_nanos)
     }
+}
+
+/// The media stream a datagram claims to belong to (checked again when it is opened).
+fn stream_of(datagram: &[u8]) -> Option<u8> {
+    parse_clear_prefix(datagram).ok().map(|p| p.stream)
 }
 
 /// The loss report of one window: packets that never arrived, from the packet-number span.

@@ -9,7 +9,7 @@
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM};
 use ring::hkdf;
 
-use crate::wire::keys::{IV_LABEL, KEY_INDEX_SHIFT, KEY_LABEL};
+use crate::wire::keys::{IV_LABEL, KEY_INDEX_SHIFT, KEY_LABEL, STREAM_LABEL};
 use crate::wire::media::AEAD_TAG_LEN;
 
 /// The per-direction media secret, supplied by the caller.
@@ -46,6 +46,21 @@ impl MediaSecret {
 
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The secret of one media stream of this direction: video uses this secret itself, every
+    /// other stream `HKDF-Expand(secret, STREAM_LABEL ‖ stream)`, so streams that count packet
+    /// numbers independently never share a key.
+    pub fn for_stream(&self, stream: u8) -> MediaSecret {
+        if stream == crate::wire::media::stream::VIDEO {
+            return self.clone();
+        }
+        let mut out = [0u8; 32];
+        prk(self)
+            .expand(&[STREAM_LABEL, &[stream]], Len(out.len()))
+            .and_then(|okm| okm.fill(&mut out))
+            .expect("HKDF output of 32 bytes");
+        MediaSecret(out)
     }
 }
 

@@ -92,7 +92,7 @@ pub fn parse_clear_prefix(packet: &[u8]) -> Result<ClearPrefix, HeaderError> {
         return Err(HeaderError::UnknownVersion(version));
     }
     let stream = tag & media::TAG_STREAM_MASK;
-    if stream != media::stream::VIDEO {
+    if !media::stream::KNOWN.contains(&stream) {
         return Err(HeaderError::UnknownStream(stream));
     }
     Ok(ClearPrefix {

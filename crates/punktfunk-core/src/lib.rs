@@ -34,7 +34,7 @@ pub mod wire;
 pub use crypto::MediaSecret;
 pub use fec::FecParams;
 pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout, Push};
-pub use packetize::{FrameInfo, MediaSender, PacketBatch};
+pub use packetize::{single_packet_params, FrameInfo, MediaSender, PacketBatch};
 pub use reassembly::{Event, Frame, ReassemblyLimits};
 pub use receiver::{MediaReceiver, Outcome};
 pub use stats::MediaCounters;

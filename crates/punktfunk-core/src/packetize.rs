@@ -62,6 +62,17 @@ impl PacketBatch {
     }
 }
 
+/// FEC parameters that carry a small frame (an audio packet) in one shard of its own size,
+/// rounded up to an even length of at least [`media::MIN_SHARD_BYTES`]: one packet, plus, when
+/// `redundant`, one recovery shard (for a one-shard block, a second copy).
+pub fn single_packet_params(frame_len: usize, redundant: bool) -> FecParams {
+    FecParams {
+        percent: if redundant { 100 } else { 0 },
+        shard_bytes: (frame_len.max(media::MIN_SHARD_BYTES) + 1) & !1,
+        max_data_shards: 1,
+    }
+}
+
 /// The sending half of the media data plane for one direction.
 pub struct MediaSender {
     sealer: Sealer,
@@ -72,6 +83,15 @@ pub struct MediaSender {
 impl MediaSender {
     pub fn new(secret: &MediaSecret) -> Self {
         Self::from_sealer(Sealer::new(secret))
+    }
+
+    /// The sender of one media stream (`wire::media::stream`): its own secret, derived from the
+    /// direction's, and its own packet numbers.
+    pub fn for_stream(secret: &MediaSecret, stream: u8) -> Self {
+        Self {
+            stream,
+            ..Self::new(&secret.for_stream(stream))
+        }
     }
 
     pub fn from_sealer(sealer: Sealer) -> Self {

@@ -39,7 +39,7 @@ pub struct ReassemblyLimits {
 impl Default for ReassemblyLimits {
     fn default() -> Self {
         Self {
-            min_shard_bytes: 64,
+            min_shard_bytes: crate::wire::media::MIN_SHARD_BYTES,
             max_shard_bytes: MAX_SHARD_BYTES,
             // Generous: a peer may choose far larger blocks than our sender's default;
             // `max_block_bytes` is what bounds the memory.

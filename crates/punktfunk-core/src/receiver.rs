@@ -30,12 +30,21 @@ pub struct MediaReceiver {
     counters: MediaCounters,
     /// First packet number authenticated: with the window's largest, the span the sender sent.
     first_packet_number: Option<u64>,
+    /// The media stream taken (`wire::media::stream`); others are malformed here.
+    stream: u8,
 }
 
 impl MediaReceiver {
+    /// The receiver of the video stream.
     pub fn new(secret: &MediaSecret, limits: ReassemblyLimits) -> Self {
+        Self::for_stream(secret, crate::wire::media::stream::VIDEO, limits)
+    }
+
+    /// The receiver of one media stream, keyed as [`crate::MediaSender::for_stream`] seals it.
+    pub fn for_stream(secret: &MediaSecret, stream: u8, limits: ReassemblyLimits) -> Self {
         Self {
-            opener: Opener::new(secret),
+            stream,
+            opener: Opener::new(&secret.for_stream(stream)),
             window: ReplayWindow::new(ReplayWindow::DEFAULT_SIZE),
             reassembler: Reassembler::new(limits),
             counters: MediaCounters::default(),
@@ -60,8 +69,9 @@ impl MediaReceiver {
     }
 
     fn process(&mut self, datagram: &mut [u8], now: Instant) -> Outcome {
-        let Ok(prefix) = parse_clear_prefix(datagram) else {
-            return Outcome::Malformed;
+        let prefix = match parse_clear_prefix(datagram) {
+            Ok(p) if p.stream == self.stream => p,
+            _ => return Outcome::Malformed,
         };
         let largest = self.window.largest();
         let pn = reconstruct_packet_number(largest, prefix.packet_number_low);

@@ -42,6 +42,8 @@ pub mod media {
     pub const MAX_DATAGRAM: usize = 9216;
     /// Largest shard that fits `MAX_DATAGRAM` (even, as the GF(2^16) code requires).
     pub const MAX_SHARD_BYTES: usize = (MAX_DATAGRAM - OVERHEAD) & !1;
+    /// Smallest shard a receiver accepts by default; smaller frames are padded up to it.
+    pub const MIN_SHARD_BYTES: usize = 64;
     /// Default shard: a 1500-byte-MTU IPv4 path (1408 + 50 + 28 = 1486 ≤ 1500).
     pub const DEFAULT_SHARD_BYTES: usize = 1408;
 
@@ -66,6 +68,12 @@ pub mod media {
         pub const VIDEO: u8 = 0;
         /// Reserved: link-probe filler, never decoded.
         pub const PROBE: u8 = 1;
+        /// Host → client desktop audio: one Opus packet per frame (`frame_index` = sequence).
+        pub const AUDIO: u8 = 2;
+        /// Client → host microphone: one Opus packet per frame (`frame_index` = sequence).
+        pub const MIC: u8 = 3;
+        /// Streams a receiver accepts; each has its own packet-number space and keys.
+        pub const KNOWN: [u8; 3] = [VIDEO, AUDIO, MIC];
     }
 
     /// Header flags (u16).
@@ -91,6 +99,55 @@ pub mod keys {
     /// AES-128-GCM); the key index is `packet_number >> KEY_INDEX_SHIFT`.
     pub const KEY_INDEX_SHIFT: u32 = 23;
     pub const PACKETS_PER_KEY: u64 = 1 << KEY_INDEX_SHIFT;
+    /// Info prefix of a media stream's own secret, derived from the direction's secret; followed
+    /// by the stream number (one byte). Video uses the direction's secret itself. Each stream
+    /// counts packet numbers on its own, so each needs its own keys (a nonce is never reused).
+    pub const STREAM_LABEL: &[u8] = b"punktfunk/1 media stream";
+}
+
+/// Audio on the native plane: desktop audio to the client, the microphone from it.
+pub mod audio {
+    /// Every Opus stream runs at this rate.
+    pub const SAMPLE_RATE: u32 = 48_000;
+    /// Desktop audio frame: 5 ms (240 samples per channel).
+    pub const FRAME_MS: u8 = 5;
+    /// Microphone frame: 10 ms, what voice apps expect.
+    pub const MIC_FRAME_MS: u8 = 10;
+    /// Channel counts the host sends: stereo, 5.1, 7.1.
+    pub const CHANNEL_COUNTS: [u8; 3] = [2, 6, 8];
+    /// Most microphone channels a client may send.
+    pub const MAX_MIC_CHANNELS: u8 = 2;
+    /// Largest Opus packet either side accepts (RFC 6716 caps one frame at 1275 bytes per
+    /// stream; 8 streams of a 5 ms frame stay far below this).
+    pub const MAX_PACKET_BYTES: usize = 4000;
+    /// The multistream layout of a channel count: (streams, coupled streams). The mapping is the
+    /// identity; channels are in WAVE order (FL FR FC LFE RL RR SL SR), coupled pairs first.
+    pub fn layout(channels: u8) -> Option<(u8, u8)> {
+        match channels {
+            1 => Some((1, 0)),
+            2 => Some((1, 1)),
+            6 => Some((4, 2)),
+            8 => Some((5, 3)),
+            _ => None,
+        }
+    }
+    /// Opus bit rate of a channel count at a quality tier, bit/s.
+    pub fn bitrate_bps(channels: u8, tier: Tier) -> u32 {
+        let per_pair = match tier {
+            Tier::Low => 48_000,
+            Tier::Standard => 96_000,
+            Tier::High => 128_000,
+        };
+        per_pair * u32::from(channels.max(2)) / 2
+    }
+    /// Audio quality tiers (`serve --audio-quality`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum Tier {
+        Low,
+        #[default]
+        Standard,
+        High,
+    }
 }
 
 /// QUIC application close codes of punktfunk/1. One registry; values never reused.
@@ -193,6 +250,8 @@ pub mod control {
             pub const DEVICE_NAME: u64 = 7;
             pub const FEATURES: u64 = 8;
             pub const MAX_SHARD_BYTES: u64 = 9;
+            /// Microphone channels the client will send (0 or absent: no microphone).
+            pub const MIC_CHANNELS: u64 = 10;
         }
         pub mod welcome {
             pub const SESSION_ID: u64 = 1;
@@ -204,6 +263,10 @@ pub mod control {
             pub const CLOCK_ORIGIN_UNIX_NS: u64 = 7;
             pub const FEATURES: u64 = 8;
             pub const EPOCH: u64 = 9;
+            /// Desktop audio channels the host sends (0 or absent: no audio).
+            pub const AUDIO_CHANNELS: u64 = 10;
+            /// Whether the host takes the client's microphone (1) or not (0 or absent).
+            pub const MIC: u64 = 11;
         }
         /// Tags shared by the small messages.
         pub mod small {

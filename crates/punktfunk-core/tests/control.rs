@@ -32,6 +32,7 @@ fn message() -> impl Strategy<Value = Message> {
             "[a-zA-Z0-9 äöü-]{0,20}",
             any::<u64>().prop_map(|f| f >> 2),
             proptest::option::of(any::<u16>()),
+            0u8..=2,
         )
             .prop_map(
                 |(
@@ -44,6 +45,7 @@ fn message() -> impl Strategy<Value = Message> {
                     device_name,
                     features,
                     max_shard_bytes,
+                    mic_channels,
                 )| {
                     Message::Hello(Hello {
                         resume_id,
@@ -55,6 +57,7 @@ fn message() -> impl Strategy<Value = Message> {
                         device_name,
                         features,
                         max_shard_bytes,
+                        mic_channels,
                     })
                 }
             ),
@@ -66,7 +69,9 @@ fn message() -> impl Strategy<Value = Message> {
             any::<u16>(),
             any::<u32>(),
             0u64..(1 << 62),
-            any::<u8>()
+            any::<u8>(),
+            prop_oneof![Just(0u8), Just(2), Just(6), Just(8)],
+            any::<bool>(),
         )
             .prop_map(
                 |(
@@ -78,6 +83,8 @@ fn message() -> impl Strategy<Value = Message> {
                     bitrate_kbps,
                     clock,
                     epoch,
+                    audio_channels,
+                    mic,
                 )| {
                     Message::Welcome(Welcome {
                         session_id,
@@ -89,6 +96,8 @@ fn message() -> impl Strategy<Value = Message> {
                         clock_origin_unix_ns: clock,
                         features: 5,
                         epoch,
+                        audio_channels,
+                        mic,
                     })
                 }
             ),

@@ -237,3 +237,87 @@ fn recycled_buffers_are_reused_for_the_next_frame() {
     );
     assert_eq!(rx.in_flight_bytes(), 0);
 }
+
+/// Audio-sized frames in one packet each, on their own stream and keys.
+fn audio_packets(tx: &mut MediaSender, frame: &[u8], index: u32, redundant: bool) -> Vec<Vec<u8>> {
+    let mut batch = punktfunk_core::PacketBatch::new();
+    let info = punktfunk_core::FrameInfo {
+        frame_index: index,
+        pts_us: u64::from(index) * 5000,
+        ..Default::default()
+    };
+    let params = punktfunk_core::single_packet_params(frame.len(), redundant);
+    tx.packetize(frame, info, &params, &mut batch).unwrap();
+    batch.iter().map(<[u8]>::to_vec).collect()
+}
+
+#[test]
+fn audio_frames_travel_one_packet_each_on_their_own_stream() {
+    let secret = punktfunk_core::MediaSecret::new([7; 32]);
+    let mut tx = MediaSender::for_stream(&secret, media::stream::AUDIO);
+    let mut rx = MediaReceiver::for_stream(&secret, media::stream::AUDIO, test_limits());
+    let now = Instant::now();
+    // Opus packets are small and of any length, down to a few bytes of silence.
+    for (i, len) in [3usize, 63, 64, 65, 200, 1275].into_iter().enumerate() {
+        let frame = frame_bytes(len, i as u64);
+        let packets = audio_packets(&mut tx, &frame, i as u32, false);
+        assert_eq!(packets.len(), 1, "{len} bytes fit one packet");
+        for mut p in packets {
+            assert_eq!(rx.handle_datagram(&mut p, now), Outcome::Accepted);
+        }
+        match rx.poll_event() {
+            Some(Event::Frame(f)) => {
+                assert_eq!(
+                    (f.index, f.pts_us, &f.data),
+                    (i as u32, i as u64 * 5000, &frame)
+                )
+            }
+            other => panic!("expected frame {i}, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_redundant_audio_packet_survives_the_loss_of_its_original() {
+    let secret = punktfunk_core::MediaSecret::new([7; 32]);
+    let mut tx = MediaSender::for_stream(&secret, media::stream::AUDIO);
+    let mut rx = MediaReceiver::for_stream(&secret, media::stream::AUDIO, test_limits());
+    let frame = frame_bytes(120, 9);
+    let mut packets = audio_packets(&mut tx, &frame, 0, true);
+    assert!(packets.len() >= 2);
+    packets.remove(0);
+    for mut p in packets {
+        rx.handle_datagram(&mut p, Instant::now());
+    }
+    assert!(matches!(rx.poll_event(), Some(Event::Frame(f)) if f.data == frame));
+}
+
+#[test]
+fn streams_do_not_open_each_others_packets() {
+    let secret = punktfunk_core::MediaSecret::new([7; 32]);
+    assert_ne!(
+        secret.for_stream(media::stream::AUDIO).to_hex(),
+        secret.for_stream(media::stream::MIC).to_hex()
+    );
+    assert_eq!(
+        secret.for_stream(media::stream::VIDEO).to_hex(),
+        secret.to_hex()
+    );
+    let mut audio = MediaSender::for_stream(&secret, media::stream::AUDIO);
+    let packet = audio_packets(&mut audio, &frame_bytes(100, 1), 0, false).remove(0);
+    // A video or microphone receiver refuses it; one whose stream tag is rewritten fails the tag.
+    for stream in [media::stream::VIDEO, media::stream::MIC] {
+        let mut rx = MediaReceiver::for_stream(&secret, stream, test_limits());
+        let mut p = packet.clone();
+        assert_eq!(
+            rx.handle_datagram(&mut p, Instant::now()),
+            Outcome::Malformed
+        );
+        let mut forged = packet.clone();
+        forged[media::offset::TAG] = stream;
+        assert_eq!(
+            rx.handle_datagram(&mut forged, Instant::now()),
+            Outcome::BadTag
+        );
+    }
+}

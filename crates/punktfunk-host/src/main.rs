@@ -1,5 +1,6 @@
 //! `punktfunk-host`: the streaming host.
 
+mod audio;
 mod bench;
 mod ctl;
 mod discovery;

@@ -17,6 +17,8 @@ pub struct ServeArgs {
     pub native: NativeArgs,
     #[command(flatten)]
     pub gamestream: crate::gamestream::GameStreamArgs,
+    #[command(flatten)]
+    pub audio: crate::audio::AudioArgs,
     /// Trust on first use: pin any new client at its first connection instead of requiring
     /// PIN pairing (for trusted networks; advertised as `pair=optional`).
     #[arg(long)]
@@ -99,12 +101,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut native = args.native.clone();
     let display = resolve_source(&mut native)?;
     let compositor = display.as_ref().map(|d| d.describe());
+    let audio = crate::audio::Audio::new(&args.audio, display.is_some());
     let listener = Listener::bind(
         native.clone(),
         &identity,
         trust.clone(),
         display,
         events.clone(),
+        audio.clone(),
     )?;
     let gamestream_plane = if args.gamestream.gamestream {
         Some(
@@ -113,6 +117,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 gamestream.clone(),
                 trust.clone(),
                 listener.plane().displays.clone(),
+                audio.clone(),
             )
             .await?,
         )
@@ -165,6 +170,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "idle_timeout_ms": native.idle_timeout_ms,
         "fec_percent": native.fec_percent,
         "default_bitrate_kbps": native.default_bitrate_kbps,
+        "audio": format!("{:?}", audio.source).to_lowercase(),
+        "mic": audio.mic_enabled,
         "pairing": if args.open { "optional" } else { "required" },
         "mdns": !args.no_mdns,
         "mgmt_bind": mgmt_addr.to_string(),

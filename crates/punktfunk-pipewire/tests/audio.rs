@@ -616,6 +616,32 @@ fn captures_share_the_sink_until_the_last_goes() {
     wait_for_default(clients, &desktop, PREVIOUS);
 }
 
+/// One server serves session after session: a sink made, captured, removed, made again. (The
+/// daemon's "unknown resource" notice about the removed sink once ended the whole connection.)
+#[test]
+fn one_server_captures_again_after_its_sink_went() {
+    let clients = Clients::Native;
+    let Some(mut desktop) = clients.desktop() else {
+        return;
+    };
+    make_previous_default(clients, &mut desktop);
+    let server = AudioServer::connect(Remote::Fd(desktop.connect_pipewire().unwrap())).unwrap();
+    for channels in [2, 6, 2] {
+        let capture = server.capture_session_sink(channels).unwrap();
+        assert_eq!(capture.origin(), CaptureOrigin::SessionSink);
+        wait_for_default(clients, &desktop, SINK_NODE_NAME);
+        let chunk = capture
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|| panic!("no chunk from capture {channels}: {:?}", capture.ended()));
+        assert_eq!(chunk.channels, channels);
+        drop(capture);
+        wait_for(&desktop, "our sink to go", || {
+            !node_exists(&desktop, SINK_NODE_NAME)
+        });
+        wait_for_default(clients, &desktop, PREVIOUS);
+    }
+}
+
 /// Dropping the server ends its captures and puts the old default back.
 #[test]
 fn dropping_the_server_ends_captures_and_restores_the_default() {

@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 use clap::{Args, Parser, Subcommand};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use punktfunk_client::audio::{spawn_mic_tone, AudioTally};
 use punktfunk_client::decode::DecodeOutcome;
 use punktfunk_client::known_hosts::KnownHosts;
 use punktfunk_client::media::MediaPump;
@@ -81,7 +85,28 @@ struct ConnectArgs {
     /// Seconds after the first frame before `--type-text` starts.
     #[arg(long, default_value_t = 1.0)]
     type_after: f64,
+    /// Desktop audio channels to ask for: 2 (stereo), 6 (5.1) or 8 (7.1).
+    #[arg(long, default_value_t = 2, value_parser = audio_channels)]
+    audio_channels: u8,
+    /// Fail unless the desktop audio's dominant frequency is this (± 20 Hz).
+    #[arg(long, value_name = "HZ")]
+    expect_audio_hz: Option<f32>,
+    /// Send a sine tone of this frequency as the microphone (mono Opus, 10 ms frames).
+    #[arg(long, value_name = "HZ")]
+    mic_tone: Option<f32>,
 }
+
+fn audio_channels(s: &str) -> Result<u8, String> {
+    match s.parse::<u8>() {
+        Ok(n) if punktfunk_core::wire::audio::CHANNEL_COUNTS.contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a channel count the host sends: use 2 (stereo), 6 (5.1) or 8 (7.1)"
+        )),
+    }
+}
+
+/// How far the heard tone may be from `--expect-audio-hz`.
+const AUDIO_HZ_TOLERANCE: f32 = 20.0;
 
 /// The key presses that type `text` on a US layout: (virtual key, shift held). Characters
 /// without a key here are skipped.
@@ -352,6 +377,8 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
         idle_timeout: Duration::from_millis(args.idle_timeout_ms),
         simulate_loss_percent: args.loss,
         expected_host,
+        audio_channels: args.audio_channels,
+        mic_channels: u8::from(args.mic_tone.is_some()),
         ..ClientOptions::default()
     };
     let client = NativeClient::connect(addr, &identity, options)?;
@@ -378,7 +405,17 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
     let mut inputs_left = args.send_input;
     let mut to_type = args.type_text.clone();
     let mut tally = Tally::default();
+    let mut audio = AudioTally::default();
+    let mic_stop = Arc::new(AtomicBool::new(false));
+    let mic = match args.mic_tone {
+        Some(hz) => match client.mic_sender() {
+            Some(sender) => Some(spawn_mic_tone(sender, hz, 1, mic_stop.clone())?),
+            None => anyhow::bail!("--mic-tone: the host does not take a microphone"),
+        },
+        None => None,
+    };
     while Instant::now() < end {
+        audio.collect(&client);
         if loss_on
             && args
                 .loss_seconds
@@ -499,6 +536,34 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
             }
         }
     }
+    audio.collect(&client);
+    mic_stop.store(true, Ordering::Relaxed);
+    let mic_packets = match mic {
+        Some(thread) => Some(
+            thread
+                .join()
+                .map_err(|_| anyhow!("the microphone thread panicked"))??,
+        ),
+        None => None,
+    };
+    let heard = match welcome.audio_channels {
+        0 => None,
+        channels => Some(audio.summarize(channels)?),
+    };
+    let audio_ok = match (args.expect_audio_hz, &heard) {
+        (None, _) => true,
+        (Some(want), Some(h)) => h
+            .peak_hz
+            .is_some_and(|hz| (hz - want).abs() <= AUDIO_HZ_TOLERANCE),
+        (Some(_), None) => false,
+    };
+    if !audio_ok {
+        eprintln!(
+            "--expect-audio-hz {}: heard {:?}",
+            args.expect_audio_hz.unwrap_or_default(),
+            heard.as_ref().map(|h| h.peak_hz)
+        );
+    }
     let closed = client.closed();
     let stats = client.stats();
     let counters = *stats.counters.lock().expect("stats lock");
@@ -527,6 +592,8 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
         "recovery_ms_after_loss": tally.recovery.map(|d| d.as_secs_f64() * 1000.0),
         "closed_by_host": closed,
         "test_picture": test_picture,
+        "audio": heard,
+        "mic_packets_sent": mic_packets,
     });
     if let Some(path) = &args.save_frame {
         let ppm = saved_frame.context("--save-frame: no picture was decoded")?;
@@ -538,7 +605,7 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
         client.disconnect();
     }
     println!("{summary}");
-    Ok(tally.corrupt == 0 && closed.is_none())
+    Ok(tally.corrupt == 0 && closed.is_none() && audio_ok)
 }
 
 fn unix_ns() -> u64 {

@@ -152,6 +152,8 @@ pub struct Hello {
     pub features: u64,
     /// Largest shard the client's path carries, if it knows.
     pub max_shard_bytes: Option<u16>,
+    /// Microphone channels the client will send; 0: none.
+    pub mic_channels: u8,
 }
 
 /// Host → client: what the session will be.
@@ -167,6 +169,10 @@ pub struct Welcome {
     pub clock_origin_unix_ns: u64,
     pub features: u64,
     pub epoch: u8,
+    /// Desktop audio channels the host sends; 0: no audio this session.
+    pub audio_channels: u8,
+    /// Whether the host plays the client's microphone into its virtual source.
+    pub mic: bool,
 }
 
 /// Client → host, each report window: what the link lost.
@@ -311,6 +317,9 @@ impl Message {
                 if let Some(s) = h.max_shard_bytes {
                     w.uint(t::MAX_SHARD_BYTES, s.into());
                 }
+                if h.mic_channels > 0 {
+                    w.uint(t::MIC_CHANNELS, h.mic_channels.into());
+                }
                 msg::HELLO
             }
             Message::Welcome(m) => {
@@ -323,7 +332,9 @@ impl Message {
                     .uint(t::BITRATE_KBPS, m.bitrate_kbps.into())
                     .uint(t::CLOCK_ORIGIN_UNIX_NS, m.clock_origin_unix_ns)
                     .uint(t::FEATURES, m.features)
-                    .uint(t::EPOCH, m.epoch.into());
+                    .uint(t::EPOCH, m.epoch.into())
+                    .uint(t::AUDIO_CHANNELS, m.audio_channels.into())
+                    .uint(t::MIC, m.mic.into());
                 msg::WELCOME
             }
             Message::Ready => msg::READY,
@@ -455,6 +466,10 @@ impl Message {
                         .uint(t::MAX_SHARD_BYTES, "max_shard_bytes")?
                         .map(|v| narrow(v, "max_shard_bytes"))
                         .transpose()?,
+                    mic_channels: narrow(
+                        f.uint(t::MIC_CHANNELS, "mic_channels")?.unwrap_or(0),
+                        "mic_channels",
+                    )?,
                 })
             }
             msg::WELCOME => {
@@ -481,6 +496,11 @@ impl Message {
                     clock_origin_unix_ns: need(t::CLOCK_ORIGIN_UNIX_NS, "clock_origin")?,
                     features: f.uint(t::FEATURES, "features")?.unwrap_or(0),
                     epoch: narrow(f.uint(t::EPOCH, "epoch")?.unwrap_or(0), "epoch")?,
+                    audio_channels: narrow(
+                        f.uint(t::AUDIO_CHANNELS, "audio_channels")?.unwrap_or(0),
+                        "audio_channels",
+                    )?,
+                    mic: f.uint(t::MIC, "mic")?.unwrap_or(0) != 0,
                 })
             }
             msg::READY => Message::Ready,

@@ -297,10 +297,11 @@ impl LossEstimate {
     }
 }
 
-/// The virtual source's audio: a 1 kHz tone, so a client can check what it hears.
-const TONE_HZ: f32 = 1000.0;
-const SAMPLE_RATE: u32 = 48_000;
+const SAMPLE_RATE: u32 = punktfunk_core::wire::audio::SAMPLE_RATE;
 
+/// The stream's audio: desktop audio or the test tone (as `--audio` says), Opus in the layout
+/// the client asked for, RTP with FEC, encrypted when negotiated. Without audio (no PipeWire,
+/// `--audio off`) the video goes on and the log says why.
 fn audio(gs: &GameStream, live: &Live, params: &StreamParams) -> anyhow::Result<()> {
     let Some(mut peer) = wait_for_peer(live, &live.audio_peer) else {
         anyhow::bail!("the client never pinged the audio port");
@@ -309,6 +310,13 @@ fn audio(gs: &GameStream, live: &Live, params: &StreamParams) -> anyhow::Result<
     let layout = OpusLayout::for_channels(channels, params.audio_high_quality)
         .or_else(|| OpusLayout::for_channels(2, false))
         .ok_or_else(|| anyhow::anyhow!("no Opus layout for {channels} channels"))?;
+    let mut feed = match gs.audio.open(layout.channels) {
+        Ok(feed) => feed,
+        Err(why) => {
+            tracing::warn!("GameStream audio off: {why}");
+            return Ok(());
+        }
+    };
     let frame_ms = match params.audio_packet_duration_ms {
         10 => 10u8,
         _ => 5,
@@ -324,7 +332,6 @@ fn audio(gs: &GameStream, live: &Live, params: &StreamParams) -> anyhow::Result<
         frame_ms,
         bitrate,
     )?;
-    let mut tone = punktfunk_video::audio::Tone::new(TONE_HZ, SAMPLE_RATE, layout.channels);
     let encrypt = params.encryption_enabled & encryption::AUDIO != 0;
     let mut packetizer = AudioPacketizer::new(AudioConfig {
         packet_duration_ms: frame_ms,
@@ -333,27 +340,20 @@ fn audio(gs: &GameStream, live: &Live, params: &StreamParams) -> anyhow::Result<
             key_id: live.keys.rikeyid as u32,
         }),
     });
-    let interval = Duration::from_millis(u64::from(frame_ms));
     let mut datagrams = Vec::new();
-    let mut next = Instant::now();
     let mut packets = 0u64;
-    tracing::info!(channels = layout.channels, frame_ms, encrypt, %peer, "GameStream audio streaming");
-    while !live.stopped() {
+    tracing::info!(channels = layout.channels, frame_ms, encrypt, %peer, source = feed.describe(),
+        "GameStream audio streaming");
+    let stop = || live.stopped();
+    while let Some(frame) = feed.next_frame(encoder.samples_per_frame(), &stop) {
         if let Some(p) = *lock(&live.audio_peer) {
             peer = p;
         }
-        let pcm = tone.next(encoder.samples_per_frame());
-        let opus = encoder.encode(&pcm)?;
+        let opus = encoder.encode(&frame.samples)?;
         packetizer.packetize(&opus, &mut datagrams)?;
         for d in &datagrams {
             send(&gs.sockets.audio, d, peer)?;
             packets += 1;
-        }
-        next += interval;
-        match next.checked_duration_since(Instant::now()) {
-            Some(wait) => std::thread::sleep(wait),
-            // Behind: audio must not burst; start the clock again.
-            None => next = Instant::now(),
         }
     }
     tracing::info!(packets, "GameStream audio stopped");

@@ -73,6 +73,8 @@ pub struct GameStream {
     /// Where streams get their virtual display when the host streams the compositor (shared
     /// with the native plane, so linger, reuse and admission work across both).
     pub displays: Option<Arc<crate::lifecycle::displays::Displays>>,
+    /// Where a stream's audio comes from (desktop audio, the test tone, or none).
+    pub audio: Arc<crate::audio::Audio>,
 }
 
 /// The UDP sockets, bound once for the plane's lifetime.
@@ -119,6 +121,7 @@ impl GameStream {
         identity: Identity,
         trust: Arc<Trust>,
         displays: Option<Arc<crate::lifecycle::displays::Displays>>,
+        audio: Arc<crate::audio::Audio>,
     ) -> anyhow::Result<Arc<Self>> {
         let ports = Ports::from_base(args.gamestream_port).with_context(|| {
             format!(
@@ -158,6 +161,7 @@ impl GameStream {
             sockets,
             control,
             displays,
+            audio,
         });
         control::spawn(control_socket, plane.clone(), control_rx)?;
         media::spawn_ping_listeners(&plane)?;

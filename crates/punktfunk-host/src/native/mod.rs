@@ -4,6 +4,7 @@
 //! per-frame path (source → packetize/FEC/seal → send) runs on a native thread of its own.
 
 pub(crate) mod media;
+mod media_routes;
 mod pairing;
 pub mod registry;
 pub(crate) mod session;
@@ -84,6 +85,10 @@ pub struct Plane {
     pub sessions: Arc<Registry>,
     /// Where `--source compositor` sessions get their displays.
     pub displays: Option<Arc<Displays>>,
+    /// Desktop audio and the virtual microphone.
+    pub audio: Arc<crate::audio::Audio>,
+    /// Which session takes the media datagrams (microphone) arriving from each address.
+    pub media_routes: Arc<media_routes::MediaRoutes>,
 }
 
 /// The bound native plane, ready to serve.
@@ -103,6 +108,7 @@ impl Listener {
         trust: Arc<Trust>,
         display: Option<Arc<dyn DisplayBackend>>,
         events: Arc<crate::mgmt::events::Events>,
+        audio: Arc<crate::audio::Audio>,
     ) -> anyhow::Result<Self> {
         let displays = display.map(|backend| {
             Displays::new(
@@ -131,6 +137,8 @@ impl Listener {
             fingerprint: identity.fingerprint().0,
             sessions: Arc::new(Registry::new(events)),
             displays,
+            audio,
+            media_routes: Arc::default(),
         });
         Ok(Self {
             plane,
@@ -147,11 +155,16 @@ impl Listener {
 
     /// Accepts clients until `--seconds` pass (or forever), then closes every connection.
     pub async fn serve(self) -> anyhow::Result<()> {
-        // Nothing is received on the media path yet (the microphone comes later): drain it.
+        // Media from clients (their microphones) goes to the session of its sender's address.
         let media_in = self.media_in;
+        let routes = self.plane.media_routes.clone();
         std::thread::Builder::new()
             .name("media-in".into())
-            .spawn(move || while media_in.recv().is_ok() {})?;
+            .spawn(move || {
+                while let Ok(d) = media_in.recv() {
+                    routes.deliver(d.from, d.bytes);
+                }
+            })?;
         let endpoint = self.endpoint;
         let plane = self.plane;
         let accept = async {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use punktfunk_core::control::{Codec, Hello, Message, Welcome};
 use punktfunk_core::fec::adapt_percent;
+use punktfunk_core::wire::audio as audio_wire;
 use punktfunk_core::wire::close;
 use punktfunk_core::wire::control::feature;
 use punktfunk_core::wire::media::DEFAULT_SHARD_BYTES;
@@ -242,7 +243,11 @@ async fn serve(
                 .map_err(|e| Refusal::new(close::SETUP_FAILED, format!("{e:#}")))?
         }
     };
+    let (audio_feed, mic) = open_audio(plane, &hello).await;
+    welcome.audio_channels = audio_feed.as_ref().map_or(0, |(_, channels)| *channels);
+    welcome.mic = mic.is_some();
     tracing::info!(mode = %welcome.mode, codec = welcome.codec.name(), kbps = welcome.bitrate_kbps,
+        audio_channels = welcome.audio_channels, mic = welcome.mic,
         device = %hello.device_name, "welcome");
     control_io::send(&mut send, &Message::Welcome(welcome.clone())).await?;
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, control.next()).await {
@@ -258,6 +263,30 @@ async fn serve(
     steering
         .bitrate_kbps
         .store(welcome.bitrate_kbps, Ordering::Relaxed);
+    let audio = audio_feed.and_then(|(feed, channels)| {
+        let plan = crate::audio::native::AudioPlan {
+            peer: conn.remote_address(),
+            secret: secrets.host_to_client.clone(),
+            channels,
+            tier: plane.audio.tier,
+            clock_origin,
+        };
+        crate::audio::native::spawn(plane.media_out.clone(), plan, feed, steering.clone())
+            .inspect_err(|e| tracing::warn!("audio off: cannot start its thread: {e}"))
+            .ok()
+    });
+    // The route lives until the session ends; the mic thread ends with it.
+    let mic = mic.and_then(|(source, channels)| {
+        let (route, datagrams) = plane.media_routes.open(conn.remote_address());
+        let plan = crate::audio::mic::MicPlan {
+            secret: secrets.client_to_host.clone(),
+            channels,
+        };
+        crate::audio::mic::spawn(datagrams, plan, source, steering.clone())
+            .inspect_err(|e| tracing::warn!("microphone off: cannot start its thread: {e}"))
+            .ok()
+            .map(|thread| (route, thread))
+    });
     let plan = MediaPlan {
         peer: conn.remote_address(),
         secret: secrets.host_to_client,
@@ -287,6 +316,15 @@ async fn serve(
         }
     }
     steering.stop.store(true, Ordering::Relaxed);
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Some(audio) = audio {
+            let _ = audio.join();
+        }
+        if let Some((_route, mic)) = mic {
+            let _ = mic.join();
+        }
+    })
+    .await;
     let stats = tokio::task::spawn_blocking(move || media.join())
         .await
         .ok()
@@ -480,6 +518,54 @@ async fn control_loop(
     }
 }
 
+/// The session's desktop audio (with its channel count) and the virtual microphone (with the
+/// client's channel count), each `None` with the reason logged when there is none.
+async fn open_audio(
+    plane: &Plane,
+    hello: &Hello,
+) -> (
+    Option<(crate::audio::Feed, u8)>,
+    Option<(Arc<punktfunk_pipewire::audio::MicSource>, u8)>,
+) {
+    if plane.args.source == SourceKind::Synthetic {
+        return (None, None);
+    }
+    let channels = if audio_wire::CHANNEL_COUNTS.contains(&hello.audio_channels) {
+        hello.audio_channels
+    } else {
+        2
+    };
+    let audio = plane.audio.clone();
+    let feed = tokio::task::spawn_blocking(move || audio.open(channels))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+    let feed = match feed {
+        Ok(feed) => Some((feed, channels)),
+        Err(why) => {
+            // Video goes on without it.
+            tracing::warn!("audio off: {why}");
+            None
+        }
+    };
+    let mic_channels = hello.mic_channels;
+    let mic = if (1..=audio_wire::MAX_MIC_CHANNELS).contains(&mic_channels) {
+        let audio = plane.audio.clone();
+        match tokio::task::spawn_blocking(move || audio.mic(mic_channels))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()))
+        {
+            Ok(source) => Some((source, mic_channels)),
+            Err(why) => {
+                tracing::warn!("microphone off: {why}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    (feed, mic)
+}
+
 fn negotiate(plane: &Plane, hello: &Hello) -> Result<Welcome, Refusal> {
     // What the host can encode (the synthetic source carries any codec's name).
     let host_mask = Codec::ALL
@@ -524,6 +610,8 @@ fn negotiate(plane: &Plane, hello: &Hello) -> Result<Welcome, Refusal> {
         clock_origin_unix_ns: unix_ns(),
         features: feature::SYNTHETIC_MEDIA,
         epoch: 0,
+        audio_channels: 0,
+        mic: false,
     })
 }
 

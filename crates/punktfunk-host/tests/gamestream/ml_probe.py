@@ -510,9 +510,26 @@ def _exc(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}"
 
 
+# moonlight-common-c's MAKE_AUDIO_CONFIGURATION(channels, mask): stereo, 5.1 and 7.1 speaker masks.
+_SPEAKER_MASKS = {2: 0x3, 6: 0x3F, 8: 0x63F}
+
+
+def _ask_for_channels(channels: int) -> None:
+    """moonlight-python builds its StreamConfig with stereo audio; make it ask for `channels`."""
+    import functools
+
+    import moonlight_python
+
+    config = (_SPEAKER_MASKS[channels] << 16) | (channels << 8) | 0xCA
+    base = getattr(moonlight_python.StreamConfig, "func", moonlight_python.StreamConfig)
+    moonlight_python.StreamConfig = functools.partial(base, audio_configuration=config)
+
+
 def _make_client(args):
     from moonlight_python import MoonlightClient
 
+    if getattr(args, "audio_channels", 2) != 2:
+        _ask_for_channels(args.audio_channels)
     return MoonlightClient(config_dir=args.config)
 
 
@@ -687,10 +704,13 @@ class _AudioCollector(threading.Thread):
         else:
             data = np.zeros((0, max(channels, 1)), dtype=np.float32)
         n = min(data.shape[0], int(rate * seconds_for_fft))
-        peak, rms = peak_frequency(data[data.shape[0] - n:, 0], rate) if n else (None, 0.0)
+        tail = data[data.shape[0] - n:]
+        peak, rms = peak_frequency(tail[:, 0], rate) if n else (None, 0.0)
+        channel_rms = [round(float(np.sqrt(np.mean(tail[:, c] ** 2))), 6) if n else 0.0
+                       for c in range(tail.shape[1])]
         return {"samples": int(data.shape[0]), "channels": int(channels),
                 "sample_rate": int(rate), "peak_hz": None if peak is None else round(peak, 2),
-                "rms": round(rms, 6), "chunks": len(self.chunks)}
+                "rms": round(rms, 6), "channel_rms": channel_rms, "chunks": len(self.chunks)}
 
 
 def cmd_stream(args, run: Run) -> int:
@@ -1102,6 +1122,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="start_stream() wait for the first non-black frame (default 10)")
     sp.add_argument("--audio", action="store_true",
                     help="capture audio (record_audio=True) and report its peak frequency")
+    sp.add_argument("--audio-channels", type=int, choices=sorted(_SPEAKER_MASKS), default=2,
+                    help="audio channels to ask for: 2, 6 (5.1) or 8 (7.1) (default 2)")
     sp.add_argument("--audio-seconds", type=float, default=1.0,
                     help="length of the PCM tail analysed for peak_hz (default 1)")
     sp.add_argument("--input", action="store_true",

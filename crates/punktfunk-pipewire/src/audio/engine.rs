@@ -31,6 +31,9 @@ use super::streams::{self, Capture, LiveStream, Mic};
 use super::{CaptureOrigin, Remote};
 use crate::PipeWireError;
 
+/// `EPIPE`: what the daemon's core reports when the connection broke.
+const EPIPE: i32 = 32;
+
 /// How long setup may wait for the daemon's answers.
 const SETUP_ROUNDTRIP: Duration = Duration::from_secs(5);
 /// How long shutdown waits for our last messages to be handled.
@@ -154,10 +157,15 @@ fn run_loop(
         .error({
             let weak = weak.clone();
             move |id, _seq, res, message| {
-                if id == pw::core::PW_ID_CORE {
+                // Only a broken connection ends everything. The daemon also reports, on the
+                // core, a message that raced an object's removal ("unknown resource N"):
+                // harmless, the object is gone either way.
+                if id == pw::core::PW_ID_CORE && res == -EPIPE {
                     let errno = std::io::Error::from_raw_os_error(-res);
                     let why = PipeWireError::Disconnected(format!("{message} ({errno})"));
                     with_state(&weak, |s| s.fail(why));
+                } else if id == pw::core::PW_ID_CORE {
+                    tracing::debug!(res, message, "PipeWire core error (not a disconnect)");
                 } else {
                     // Errors of our own proxies reach their own listeners.
                     tracing::debug!(id, res, message, "PipeWire object error");

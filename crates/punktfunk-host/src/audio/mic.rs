@@ -1,0 +1,123 @@
+//! The native plane's microphone: the client's Opus packets (mic stream) → replay window and
+//! reassembly → adaptive jitter buffer → decoder (concealing losses) → the virtual source.
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use punktfunk_core::jitter::{JitterBuffer, JitterConfig, Playout};
+use punktfunk_core::wire::audio::{self, MAX_PACKET_BYTES, MIC_FRAME_MS, SAMPLE_RATE};
+use punktfunk_core::wire::media::stream;
+use punktfunk_core::{Event, MediaReceiver, MediaSecret, ReassemblyLimits};
+use punktfunk_pipewire::audio::MicSource;
+use punktfunk_video::audio::OpusDecoder;
+
+use crate::native::media::SessionControl;
+
+/// Longest wait for a datagram, so a stop is noticed.
+const POLL: Duration = Duration::from_millis(50);
+
+pub struct MicPlan {
+    /// The client → host media secret; the mic stream derives its own from it.
+    pub secret: MediaSecret,
+    pub channels: u8,
+}
+
+/// What a mic stream may allocate: one small packet per frame, a few in flight.
+fn limits() -> ReassemblyLimits {
+    ReassemblyLimits {
+        max_data_shards: 1,
+        max_recovery_shards: 2,
+        max_blocks: 1,
+        max_block_bytes: 3 * MAX_PACKET_BYTES,
+        max_frame_bytes: MAX_PACKET_BYTES,
+        max_frames_in_flight: 8,
+        max_in_flight_bytes: 16 * MAX_PACKET_BYTES,
+        ..ReassemblyLimits::default()
+    }
+}
+
+pub fn spawn(
+    datagrams: Receiver<Vec<u8>>,
+    plan: MicPlan,
+    source: Arc<MicSource>,
+    control: Arc<SessionControl>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("session-mic".into())
+        .spawn(move || {
+            if let Err(e) = run(&datagrams, &plan, &source, &control) {
+                tracing::warn!("microphone stopped: {e:#}");
+            }
+        })
+}
+
+fn run(
+    datagrams: &Receiver<Vec<u8>>,
+    plan: &MicPlan,
+    source: &MicSource,
+    control: &SessionControl,
+) -> anyhow::Result<()> {
+    let (streams, coupled) = audio::layout(plan.channels)
+        .ok_or_else(|| anyhow::anyhow!("no microphone layout for {} channels", plan.channels))?;
+    let mapping: Vec<u8> = (0..plan.channels).collect();
+    let mut decoder = OpusDecoder::new(plan.channels, streams, coupled, &mapping, SAMPLE_RATE)?;
+    let frame_samples = SAMPLE_RATE as usize * usize::from(MIC_FRAME_MS) / 1000;
+    let mut receiver = MediaReceiver::for_stream(&plan.secret, stream::MIC, limits());
+    let mut jitter = JitterBuffer::new(JitterConfig {
+        frame: Duration::from_millis(MIC_FRAME_MS.into()),
+        ..JitterConfig::default()
+    });
+    let (mut packets, mut concealed) = (0u64, 0u64);
+    tracing::info!(
+        channels = plan.channels,
+        node = source.node_name(),
+        "microphone live"
+    );
+    while !control.stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        let wait = jitter
+            .poll_timeout()
+            .map_or(POLL, |t| t.saturating_duration_since(now))
+            .min(POLL);
+        match datagrams.recv_timeout(wait) {
+            Ok(mut d) => {
+                receiver.handle_datagram(&mut d, Instant::now());
+            }
+            Err(RecvTimeoutError::Timeout) => receiver.handle_timeout(Instant::now()),
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        while let Some(event) = receiver.poll_event() {
+            // Losses need no word here: the jitter buffer plays their slots as missing.
+            if let Event::Frame(frame) = event {
+                packets += 1;
+                jitter.push(frame.index, frame.data, Instant::now());
+            }
+        }
+        while let Some(slot) = jitter.poll(Instant::now()) {
+            let pcm = match slot {
+                Playout::Packet { payload, .. } => decoder.decode(Some(&payload), frame_samples),
+                Playout::Missing { .. } => {
+                    concealed += 1;
+                    decoder.decode(None, frame_samples)
+                }
+            };
+            match pcm {
+                Ok(pcm) => source.push(&pcm),
+                // One bad packet is a gap, not the end of the microphone.
+                Err(e) => tracing::debug!("microphone packet undecodable: {e}"),
+            }
+        }
+    }
+    let stats = jitter.stats();
+    tracing::info!(
+        packets,
+        concealed,
+        late = stats.late,
+        target_delay_ms = stats.target_delay.as_millis() as u64,
+        "microphone stopped"
+    );
+    Ok(())
+}
