@@ -351,7 +351,7 @@ impl NativeClient {
             audio_receiver: MediaReceiver::for_stream(
                 &secrets.host_to_client,
                 stream::AUDIO,
-                audio_limits(),
+                ReassemblyLimits::audio(),
             ),
             events: event_tx,
             audio: audio_tx,
@@ -498,21 +498,6 @@ async fn control_task(
                 Ok(None) | Err(_) => return,
             },
         }
-    }
-}
-
-/// What the audio stream may allocate: one small packet per frame, a few in flight.
-fn audio_limits() -> ReassemblyLimits {
-    use punktfunk_core::wire::audio::MAX_PACKET_BYTES;
-    ReassemblyLimits {
-        max_data_shards: 1,
-        max_recovery_shards: 2,
-        max_blocks: 1,
-        max_block_bytes: 3 * MAX_PACKET_BYTES,
-        max_frame_bytes: MAX_PACKET_BYTES,
-        max_frames_in_flight: 8,
-        max_in_flight_bytes: 16 * MAX_PACKET_BYTES,
-        ..ReassemblyLimits::default()
     }
 }
 

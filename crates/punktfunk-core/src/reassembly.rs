@@ -55,6 +55,24 @@ impl Default for ReassemblyLimits {
     }
 }
 
+impl ReassemblyLimits {
+    /// Bounds of an audio stream: one small packet per frame (plus up to two copies), a few
+    /// frames in flight.
+    pub fn audio() -> Self {
+        use crate::wire::audio::MAX_PACKET_BYTES;
+        Self {
+            max_data_shards: 1,
+            max_recovery_shards: 2,
+            max_blocks: 1,
+            max_block_bytes: 3 * MAX_PACKET_BYTES,
+            max_frame_bytes: MAX_PACKET_BYTES,
+            max_frames_in_flight: 8,
+            max_in_flight_bytes: 16 * MAX_PACKET_BYTES,
+            ..Self::default()
+        }
+    }
+}
+
 /// A whole frame, exactly as the sender passed it in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {

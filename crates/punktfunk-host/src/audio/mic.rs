@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use punktfunk_core::jitter::{JitterBuffer, JitterConfig, Playout};
-use punktfunk_core::wire::audio::{self, MAX_PACKET_BYTES, MIC_FRAME_MS, SAMPLE_RATE};
+use punktfunk_core::wire::audio::{self, MIC_FRAME_MS, SAMPLE_RATE};
 use punktfunk_core::wire::media::stream;
 use punktfunk_core::{Event, MediaReceiver, MediaSecret, ReassemblyLimits};
 use punktfunk_pipewire::audio::MicSource;
@@ -23,20 +23,6 @@ pub struct MicPlan {
     /// The client → host media secret; the mic stream derives its own from it.
     pub secret: MediaSecret,
     pub channels: u8,
-}
-
-/// What a mic stream may allocate: one small packet per frame, a few in flight.
-fn limits() -> ReassemblyLimits {
-    ReassemblyLimits {
-        max_data_shards: 1,
-        max_recovery_shards: 2,
-        max_blocks: 1,
-        max_block_bytes: 3 * MAX_PACKET_BYTES,
-        max_frame_bytes: MAX_PACKET_BYTES,
-        max_frames_in_flight: 8,
-        max_in_flight_bytes: 16 * MAX_PACKET_BYTES,
-        ..ReassemblyLimits::default()
-    }
 }
 
 pub fn spawn(
@@ -65,7 +51,8 @@ fn run(
     let mapping: Vec<u8> = (0..plan.channels).collect();
     let mut decoder = OpusDecoder::new(plan.channels, streams, coupled, &mapping, SAMPLE_RATE)?;
     let frame_samples = SAMPLE_RATE as usize * usize::from(MIC_FRAME_MS) / 1000;
-    let mut receiver = MediaReceiver::for_stream(&plan.secret, stream::MIC, limits());
+    let mut receiver =
+        MediaReceiver::for_stream(&plan.secret, stream::MIC, ReassemblyLimits::audio());
     let mut jitter = JitterBuffer::new(JitterConfig {
         frame: Duration::from_millis(MIC_FRAME_MS.into()),
         ..JitterConfig::default()

@@ -84,6 +84,17 @@ impl Host {
                 &["--source", "virtual"][..]
             })
             .args(["--seconds", "120"])
+            // Ports of their own, so two test runs on one machine never reach each other's host.
+            .args(if extra.contains(&"--mgmt-bind") {
+                &[][..]
+            } else {
+                &["--mgmt-bind", "127.0.0.1:0"][..]
+            })
+            .args(if extra.contains(&"--console-bind") {
+                &[][..]
+            } else {
+                &["--console-bind", "127.0.0.1:0"][..]
+            })
             .args(if extra.contains(&"--mdns") {
                 &[][..]
             } else {
