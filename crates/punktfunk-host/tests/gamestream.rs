@@ -267,5 +267,7 @@ fn moonlight_controllers_become_virtual_pads_or_pads_go_off_loudly() {
             log()
         );
         assert!(!log().contains("device made"), "{}", log());
+        // One warning for the session, not one per pad or packet.
+        assert_eq!(log().matches("virtual pads off").count(), 1, "{}", log());
     }
 }

@@ -202,11 +202,15 @@ mod tests {
     }
 
     fn arrival(number: u8, kind: u8, capabilities: u16) -> InputEvent {
+        arrival_with(number, kind, capabilities, 0xFFFF | buttons::MISC)
+    }
+
+    fn arrival_with(number: u8, kind: u8, capabilities: u16, supported: u32) -> InputEvent {
         wire(InputEvent::ControllerArrival {
             controller_number: number,
             controller_type: kind,
             capabilities,
-            supported_buttons: 0xFFFF | buttons::MISC,
+            supported_buttons: supported,
         })
     }
 
@@ -309,7 +313,8 @@ mod tests {
         prop_oneof![
             (0u16..20, any::<u16>(), any::<u32>(), any::<[i16; 4]>())
                 .prop_map(|(n, mask, b, s)| controller(n, mask, b, s)),
-            (0u8..20, 0u8..5, any::<u16>()).prop_map(|(n, t, c)| arrival(n, t, c)),
+            (0u8..20, 0u8..5, any::<u16>(), any::<u32>())
+                .prop_map(|(n, t, c, b)| arrival_with(n, t, c, b)),
             Just(wire(InputEvent::EnableHaptics)),
         ]
     }
