@@ -222,3 +222,52 @@ fn garbage_on_every_gamestream_port_is_refused_and_the_host_keeps_serving() {
     let answer = stream(&python, &client, "h264", &[]);
     assert_streamed(&answer, &host);
 }
+
+#[test]
+fn moonlight_controllers_become_virtual_pads_or_pads_go_off_loudly() {
+    let Some(python) = venv_python() else { return };
+    let host = gamestream_host(&scratch("gs-pads"), &[]);
+    let client = paired_client(&host, &python, "gs-gamer");
+
+    let answer = stream(&python, &client, "h264", &["--pads"]);
+    assert_streamed(&answer, &host);
+    let sent = answer["input_sent"].as_array().cloned().unwrap_or_default();
+    assert_eq!(sent.len(), 5, "{answer}");
+    assert!(sent.iter().all(|e| e["rc"] == 0), "{answer}");
+    let shows = |text: &str| host.log_shows(text, Duration::from_secs(5));
+    let log = || host.log.lock().unwrap().clone();
+    for line in [
+        // The arrivals pick the models.
+        "pad 0 arrived (xbox)",
+        "pad 1 arrived (dualsense)",
+        // Moonlight's packet as decoded, and the pad state made of it (stick +y up both).
+        "input Controller(ControllerState { controller_number: 0, active_gamepad_mask: 3, \
+         buttons: 4096, left_trigger: 0, right_trigger: 200, left_stick_x: 1000, \
+         left_stick_y: 32767, right_stick_x: -5, right_stick_y: -32768 })",
+        "pad 0 PadState { buttons: 4096, left_trigger: 0, right_trigger: 200, \
+         left_stick: (1000, 32767), right_stick: (-5, -32768) }",
+        "pad 0 PadState { buttons: 0, left_trigger: 0, right_trigger: 0, left_stick: (0, 0), \
+         right_stick: (0, 0) }",
+        // Unplugged by the mask, then the rest when the stream ends.
+        "pad 1 removed",
+        "pad 0 removed",
+    ] {
+        assert!(shows(line), "never logged {line}; sent {answer}\n{}", log());
+    }
+    if std::path::Path::new("/dev/uinput").exists() {
+        assert!(
+            shows("pad 0: xbox device made") || shows("virtual pads off: /dev/uinput is not"),
+            "{}",
+            log()
+        );
+    } else {
+        assert!(
+            shows("virtual pads off: /dev/uinput is missing"),
+            "no loud warning without /dev/uinput:\n{}",
+            log()
+        );
+        assert!(!log().contains("device made"), "{}", log());
+        // One warning for the session, not one per pad or packet.
+        assert_eq!(log().matches("virtual pads off").count(), 1, "{}", log());
+    }
+}

@@ -2,7 +2,8 @@
 //! is not `Send`). A client is accepted when its connect data is what RTSP gave the current
 //! stream; its messages are AES-GCM sealed (the control V2 scheme) and any that fails to open
 //! ends the stream. Input goes to the input sink, IDR requests to the video thread; a quit
-//! sends the graceful termination before the peer is let go.
+//! sends the graceful termination before the peer is let go; the stream's virtual pads are
+//! polled here and their rumble and lightbar sent to the client.
 
 use std::collections::HashMap;
 use std::net::UdpSocket;
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 use punktfunk_gamestream::control::{self, ClientMessage, ControlCipher};
 use rusty_enet as enet;
 
-use super::session::Live;
+use super::session::{lock, Live};
 use super::GameStream;
 
 /// Silence on the control stream this long ends the stream (Moonlight pings every 100 ms or so).
@@ -133,6 +134,7 @@ fn run(host: &mut enet::Host<UdpSocket>, gs: &GameStream, commands: &Receiver<Co
                 }
             }
         }
+        send_pad_feedback(host, &mut clients);
         let now = Instant::now();
         let silent: Vec<_> = clients
             .iter()
@@ -146,6 +148,23 @@ fn run(host: &mut enet::Host<UdpSocket>, gs: &GameStream, commands: &Receiver<Co
         }
         host.flush();
         std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Rumble and lightbar the games asked of each client's virtual pads, sent to that client.
+/// Polled here, every turn of the loop, because this thread owns the peers and the ciphers.
+fn send_pad_feedback(
+    host: &mut enet::Host<UdpSocket>,
+    clients: &mut HashMap<enet::PeerID, Client>,
+) {
+    for (id, client) in clients.iter_mut() {
+        let messages = lock(&client.live.pads).feedback();
+        for (ty, payload) in messages {
+            let sealed = client.cipher.seal(ty, &payload);
+            let _ = host
+                .peer_mut(*id)
+                .send(0, &enet::Packet::reliable(sealed.as_slice()));
+        }
     }
 }
 

@@ -15,6 +15,7 @@ mod control;
 mod http;
 mod input;
 mod media;
+mod pads;
 pub mod pins;
 mod rtsp;
 mod session;

@@ -61,6 +61,8 @@ pub struct Live {
     pub display_quit: Mutex<Option<Arc<AtomicBool>>>,
     /// Where the stream's input goes (its own output), when the compositor allows injection.
     pub injector: Mutex<Option<crate::input::Injector>>,
+    /// The client's controllers as virtual pads; the control thread polls their feedback.
+    pub pads: Mutex<super::pads::SessionPads>,
     /// The id this stream holds its display under (apart from the native plane's ids).
     pub display_session: u64,
     /// Video packets the client reported lost (its per-frame FEC reports), for adaptive FEC.
@@ -100,6 +102,7 @@ impl Live {
             keyframe: AtomicBool::new(false),
             display_quit: Mutex::new(None),
             injector: Mutex::new(None),
+            pads: Mutex::new(Default::default()),
             display_session: next_display_session(),
             reported_lost: AtomicU64::new(0),
             playing: AtomicBool::new(false),
@@ -127,6 +130,7 @@ impl Live {
         self.stop.store(true, Ordering::Relaxed);
         // Held keys and buttons are released before the display may go.
         lock(&self.injector).take();
+        lock(&self.pads).end();
         let threads = std::mem::take(&mut *lock(&self.threads));
         for t in threads {
             let _ = t.join();

@@ -67,6 +67,10 @@ stream [--app Desktop] [--codec h264|hevc] [--width 1280] [--height 720] [--fps 
        "modifiers": 0}
       {"event": "scroll", "clicks": 1, "amount": 120, "call": "LiSendScrollEvent"}
       {"event": "text", "text": "hé", "utf8_hex": "68c3a9", "length": 3}
+    with --pads instead:
+      {"event": "arrival", "number": n, "type": 1|2, "buttons": flags}
+      {"event": "controller", "number": n, "mask": m, "buttons": flags, "triggers": [l, r],
+       "sticks": [lx, ly, rx, ry]}
 
 quit
     {"ok": bool, "seconds": float, "error": str|null, "error_type": str|null}
@@ -312,6 +316,13 @@ BUTTON_LEFT = 0x01
 KEY_ACTION_DOWN = 0x03
 KEY_ACTION_UP = 0x04
 LI_WHEEL_DELTA = 120
+LI_CTYPE_XBOX = 0x01
+LI_CTYPE_PS = 0x02
+LI_CCAP_ANALOG_TRIGGERS = 0x01
+LI_CCAP_RUMBLE = 0x02
+A_FLAG = 0x1000
+TOUCHPAD_FLAG = 0x100000
+MISC_FLAG = 0x200000
 
 
 def _as_short(v: int) -> int:
@@ -335,6 +346,11 @@ class InputSender:
         "LiSendHighResScrollEvent": ([ctypes.c_short], ctypes.c_int),
         "LiSendUtf8TextEvent": ([ctypes.c_char_p, ctypes.c_uint], ctypes.c_int),
         "LiGetHostFeatureFlags": ([], ctypes.c_uint32),
+        "LiSendControllerArrivalEvent": ([ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint8,
+                                          ctypes.c_uint32, ctypes.c_uint16], ctypes.c_int),
+        "LiSendMultiControllerEvent": ([ctypes.c_short, ctypes.c_short, ctypes.c_int,
+                                        ctypes.c_ubyte, ctypes.c_ubyte] + [ctypes.c_short] * 4,
+                                       ctypes.c_int),
     }
 
     def __init__(self) -> None:
@@ -398,6 +414,33 @@ class InputSender:
                 press(0xA0, False, 0)
         if hold_key is not None:
             press(hold_key, True, 0)
+        return sent
+
+    def pads(self, gap_s: float = 0.05) -> list[dict]:
+        """Two pads as a client with two controllers: an Xbox pad (0) and a DualSense (1)
+        arrive, pad 0 presses A with the triggers and sticks at their ends, releases, and then
+        pad 1 is unplugged (its bit cleared in the active mask)."""
+        sent: list[dict] = []
+        arrival = self.fns["LiSendControllerArrivalEvent"]
+        state = self.fns["LiSendMultiControllerEvent"]
+
+        def send(entry: dict, rc: int) -> None:
+            entry["rc"] = int(rc)
+            sent.append(entry)
+            log.info("input: %s", entry)
+            time.sleep(gap_s)
+
+        for number, ctype, buttons in ((0, LI_CTYPE_XBOX, 0xFFFF),
+                                       (1, LI_CTYPE_PS, 0xFFFF | TOUCHPAD_FLAG | MISC_FLAG)):
+            send({"event": "arrival", "number": number, "type": ctype, "buttons": buttons},
+                 arrival(number, 0b11, ctype, buttons, LI_CCAP_ANALOG_TRIGGERS | LI_CCAP_RUMBLE))
+        for mask, number, buttons, lt, rt, sticks in (
+                (0b11, 0, A_FLAG, 0, 200, (1000, 32767, -5, -32768)),
+                (0b11, 0, 0, 0, 0, (0, 0, 0, 0)),
+                (0b01, 1, 0, 0, 0, (0, 0, 0, 0))):
+            send({"event": "controller", "number": number, "mask": mask, "buttons": buttons,
+                  "triggers": [lt, rt], "sticks": list(sticks)},
+                 state(number, mask, buttons, lt, rt, *sticks))
         return sent
 
     def send_all(self, key_code: int = 0x41, scroll: str = "clicks", text: str = "hé",
@@ -788,7 +831,7 @@ def _stream_window(args, run: Run, client, session, manager) -> None:
         collector.start()
     sender = None
     scripted = args.type_text is not None or args.hold_key is not None or args.click_at
-    if args.input or scripted:
+    if args.input or scripted or args.pads:
         try:
             sender = InputSender()
             res["host_feature_flags"] = sender.host_feature_flags()
@@ -823,7 +866,9 @@ def _stream_window(args, run: Run, client, session, manager) -> None:
         if sender is not None and input_done_at is None and elapsed >= args.input_delay:
             run.set_phase("input")
             try:
-                if scripted:
+                if args.pads:
+                    sent, skipped = sender.pads(), []
+                elif scripted:
                     click = tuple(int(v) for v in args.click_at.split(",")) if args.click_at else None
                     sent, skipped = sender.scripted(args.type_text, args.hold_key, click,
                                                     args.width, args.height), []
@@ -1145,6 +1190,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--click-at", default=None,
                     help="instead of the fixed sequence: X,Y absolute position in the picture, "
                          "then a left click")
+    sp.add_argument("--pads", action="store_true",
+                    help="instead of the fixed sequence: two controllers arrive (Xbox 0, "
+                         "PlayStation 1), pad 0 presses A with triggers and sticks, pad 1 is "
+                         "unplugged (see InputSender.pads)")
     sp.add_argument("--quit", action="store_true",
                     help="after the window, quit the app (HTTPS /cancel), time it and wait for "
                          "the stream to terminate")
