@@ -213,6 +213,12 @@ pub mod control {
         pub const RFI_REQUEST: u64 = 0x41;
         pub const FEEDBACK: u64 = 0x42;
         pub const INPUT_EVENT: u64 = 0x50;
+        /// Client → host: one pad's whole state (its first creates the pad).
+        pub const PAD_STATE: u64 = 0x51;
+        /// Client → host: a pad went away.
+        pub const PAD_REMOVED: u64 = 0x52;
+        /// Host → client: what a game asks of a pad's motors.
+        pub const RUMBLE: u64 = 0x53;
     }
 
     /// Largest body each type may have; unknown types get [`MAX_BODY`].
@@ -230,6 +236,9 @@ pub mod control {
             | msg::RECONFIGURE
             | msg::RECONFIGURED
             | msg::INPUT_EVENT
+            | msg::PAD_STATE
+            | msg::PAD_REMOVED
+            | msg::RUMBLE
             | msg::PAIR_REQUEST
             | msg::PAIR_CHALLENGE
             | msg::PAIR_PROOF
@@ -292,6 +301,27 @@ pub mod control {
             pub const CONFIRM: u64 = 3;
             pub const OK: u64 = 4;
         }
+        pub mod pad {
+            pub const INDEX: u64 = 1;
+            /// One of [`super::super::pad_kind`].
+            pub const KIND: u64 = 2;
+            /// XInput button flags (Moonlight's and `punktfunk_input::gamepad::buttons`).
+            pub const BUTTONS: u64 = 3;
+            /// 0–255.
+            pub const LEFT_TRIGGER: u64 = 4;
+            pub const RIGHT_TRIGGER: u64 = 5;
+            /// Sticks: i16, +y up, zigzag-encoded.
+            pub const LEFT_X: u64 = 6;
+            pub const LEFT_Y: u64 = 7;
+            pub const RIGHT_X: u64 = 8;
+            pub const RIGHT_Y: u64 = 9;
+        }
+        pub mod rumble {
+            pub const INDEX: u64 = 1;
+            /// Motor strengths, 0–65535.
+            pub const LOW: u64 = 2;
+            pub const HIGH: u64 = 3;
+        }
         pub mod input {
             pub const KIND: u64 = 1;
             pub const CODE: u64 = 2;
@@ -323,6 +353,16 @@ pub mod control {
         /// Scroll: y in 1/120 of a detent.
         pub const SCROLL: u64 = 6;
     }
+
+    /// Virtual pad models (PadState field 2).
+    pub mod pad_kind {
+        pub const XBOX: u8 = 0;
+        pub const DUALSENSE: u8 = 1;
+        pub const DUALSHOCK4: u8 = 2;
+    }
+
+    /// Pads per session: indices 0..MAX_PADS.
+    pub const MAX_PADS: u8 = 16;
 
     /// Feature bits (Hello: what the client can do; Welcome: what the session does).
     pub mod feature {

@@ -102,6 +102,30 @@ fn message() -> impl Strategy<Value = Message> {
                 }
             ),
         Just(Message::Ready),
+        (
+            0u8..16,
+            0u8..3,
+            any::<u32>(),
+            any::<(u8, u8)>(),
+            any::<[i16; 4]>()
+        )
+            .prop_map(|(index, kind, buttons, (lt, rt), s)| {
+                Message::Pad(punktfunk_core::control::PadReport {
+                    index,
+                    kind,
+                    buttons,
+                    left_trigger: lt,
+                    right_trigger: rt,
+                    left_stick: (s[0], s[1]),
+                    right_stick: (s[2], s[3]),
+                })
+            }),
+        (0u8..16).prop_map(|index| Message::PadRemoved { index }),
+        (0u8..16, any::<u16>(), any::<u16>()).prop_map(|(index, low, high)| Message::Rumble {
+            index,
+            low,
+            high
+        }),
         Just(Message::KeyframeRequest),
         mode().prop_map(|mode| Message::Reconfigure { mode }),
         (mode(), any::<u8>(), any::<bool>()).prop_map(|(mode, epoch, accepted)| {
@@ -289,4 +313,23 @@ fn modes_parse_from_text_and_refuse_nonsense() {
         .parse::<Codec>()
         .unwrap_err()
         .contains("h264, hevc or av1"));
+}
+
+#[test]
+fn a_pad_index_beyond_the_limit_is_refused() {
+    let mut frame = Message::PadRemoved { index: 15 }.encode();
+    // Body: tag 1, length 1, value 15 → 16.
+    *frame.last_mut().unwrap() = 16;
+    let mut reader = punktfunk_core::control::FrameReader::new();
+    reader.push(&frame);
+    let (kind, body) = reader.next_frame().unwrap().unwrap();
+    assert!(Message::decode(kind, &body).is_err());
+    *frame.last_mut().unwrap() = 15;
+    let mut reader = punktfunk_core::control::FrameReader::new();
+    reader.push(&frame);
+    let (kind, body) = reader.next_frame().unwrap().unwrap();
+    assert_eq!(
+        Message::decode(kind, &body).unwrap(),
+        Message::PadRemoved { index: 15 }
+    );
 }

@@ -55,10 +55,11 @@ fn pulse_tool(desktop: &Desktop, tool: &str) -> Command {
     desktop.command(tool)
 }
 
-/// A host whose PipeWire is this desktop's.
-fn host_on(desktop: &Desktop, extra: &[&str]) -> Host {
+/// A host whose PipeWire is this desktop's, keeping its state in a directory named for the
+/// test (tests run side by side until the host lock serialises them: never share a directory).
+fn host_on(desktop: &Desktop, name: &str, extra: &[&str]) -> Host {
     Host::launch_env(
-        &scratch("audio-host"),
+        &scratch(name),
         extra,
         &[
             ("PIPEWIRE_RUNTIME_DIR", desktop.runtime_dir()),
@@ -147,7 +148,11 @@ fn desktop_audio_played_into_the_session_sink_reaches_the_probe_in_stereo_and_5_
     let Some(desktop) = pipewire() else { return };
     let dir = scratch("audio-wavs");
     for channels in [2u16, 6] {
-        let host = host_on(&desktop, &["--open", "--audio", "desktop"]);
+        let host = host_on(
+            &desktop,
+            "audio-probe-host",
+            &["--open", "--audio", "desktop"],
+        );
         let probe = probe_command(
             &host,
             &[
@@ -193,7 +198,11 @@ fn desktop_audio_played_into_the_session_sink_reaches_the_probe_in_stereo_and_5_
 #[test]
 fn the_probes_microphone_tone_records_from_the_punktfunk_mic() {
     let Some(desktop) = pipewire() else { return };
-    let host = host_on(&desktop, &["--open", "--audio", "desktop"]);
+    let host = host_on(
+        &desktop,
+        "audio-mic-host",
+        &["--open", "--audio", "desktop"],
+    );
     let probe = probe_command(&host, &["--seconds", "6", "--mic-tone", "440"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -288,6 +297,7 @@ fn moonlight_hears_desktop_audio_in_stereo_and_5_1() {
     let dir = scratch("ml-audio-wavs");
     let host = host_on(
         &desktop,
+        "audio-moonlight-host",
         &[
             "--gamestream",
             "--gamestream-port",

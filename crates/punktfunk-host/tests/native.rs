@@ -243,3 +243,38 @@ fn garbage_is_refused_and_other_sessions_keep_streaming() {
     assert!(num(&s, "frames_decoded") >= 170.0, "{s}");
     assert_eq!(num(&s, "frames_corrupt"), 0.0);
 }
+
+/// A native client's pad: plugged in, pressed, released and unplugged through the control
+/// stream; the host makes (or, without `/dev/uinput`, loudly cannot make) its virtual pad.
+#[test]
+fn a_native_clients_pad_becomes_a_virtual_pad_or_pads_go_off_loudly() {
+    let host = Host::start(&[]);
+    let (answer, ok, stderr) = probe(&host, &["--seconds", "3", "--pad-test"]);
+    assert!(ok, "probe failed: {stderr}\n{answer}");
+    let log = || host.log.lock().unwrap().clone();
+    for line in [
+        "pad 0 arrived (xbox)",
+        "pad 0 PadState { buttons: 4096, left_trigger: 0, right_trigger: 200, \
+         left_stick: (12000, 8000), right_stick: (0, 0) }",
+        "pad 0 PadState { buttons: 0, left_trigger: 0, right_trigger: 0, left_stick: (0, 0), \
+         right_stick: (0, 0) }",
+        "pad 0 removed",
+    ] {
+        assert!(
+            host.log_shows(line, Duration::from_secs(5)),
+            "never logged {line}:\n{}",
+            log()
+        );
+    }
+    if !std::path::Path::new("/dev/uinput").exists() {
+        assert!(
+            host.log_shows(
+                "virtual pads off: /dev/uinput is missing",
+                Duration::from_secs(1)
+            ),
+            "no loud warning without /dev/uinput:\n{}",
+            log()
+        );
+        assert_eq!(log().matches("virtual pads off").count(), 1, "{}", log());
+    }
+}

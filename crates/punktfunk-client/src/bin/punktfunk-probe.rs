@@ -94,6 +94,33 @@ struct ConnectArgs {
     /// Send a sine tone of this frequency as the microphone (mono Opus, 10 ms frames).
     #[arg(long, value_name = "HZ")]
     mic_tone: Option<f32>,
+    /// Plug in a virtual Xbox pad (index 0) once frames flow, press A with the left stick
+    /// pushed, release, and unplug it a second later.
+    #[arg(long)]
+    pad_test: bool,
+}
+
+/// `--pad-test`'s pad states: A with the left stick up-right, then everything released.
+fn pad_test_reports() -> [punktfunk_core::control::PadReport; 2] {
+    use punktfunk_core::control::PadReport;
+    let pressed = PadReport {
+        index: 0,
+        kind: punktfunk_core::wire::control::pad_kind::XBOX,
+        buttons: 0x1000, // A
+        left_trigger: 0,
+        right_trigger: 200,
+        left_stick: (12_000, 8_000),
+        right_stick: (0, 0),
+    };
+    [
+        pressed,
+        PadReport {
+            buttons: 0,
+            right_trigger: 0,
+            left_stick: (0, 0),
+            ..pressed
+        },
+    ]
 }
 
 fn audio_channels(s: &str) -> Result<u8, String> {
@@ -404,6 +431,12 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
     let mut reconfigure = args.reconfigure;
     let mut inputs_left = args.send_input;
     let mut to_type = args.type_text.clone();
+    let mut pad_reports = if args.pad_test {
+        pad_test_reports().to_vec()
+    } else {
+        Vec::new()
+    };
+    let mut pad_unplug_at = None;
     let mut tally = Tally::default();
     let mut audio = AudioTally::default();
     let mic_stop = Arc::new(AtomicBool::new(false));
@@ -445,6 +478,16 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
                 type_text(&client, text);
                 to_type = None;
             }
+        }
+        if tally.first_at.is_some() && !pad_reports.is_empty() {
+            client.send(punktfunk_core::control::Message::Pad(pad_reports.remove(0)));
+            if pad_reports.is_empty() {
+                pad_unplug_at = Some(Instant::now() + Duration::from_secs(1));
+            }
+        }
+        if pad_unplug_at.is_some_and(|t| Instant::now() >= t) {
+            client.send(punktfunk_core::control::Message::PadRemoved { index: 0 });
+            pad_unplug_at = None;
         }
         if inputs_left > 0 {
             inputs_left -= 1;

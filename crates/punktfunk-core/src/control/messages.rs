@@ -197,6 +197,29 @@ pub struct InputEvent {
     pub flags: u32,
 }
 
+/// Client → host: one virtual pad's whole state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PadReport {
+    /// Below `wire::control::MAX_PADS`.
+    pub index: u8,
+    /// One of `wire::control::pad_kind`.
+    pub kind: u8,
+    pub buttons: u32,
+    pub left_trigger: u8,
+    pub right_trigger: u8,
+    /// (x, y), +y up.
+    pub left_stick: (i16, i16),
+    pub right_stick: (i16, i16),
+}
+
+/// A pad index off the wire: below `MAX_PADS`.
+fn pad_index(v: u64) -> Result<u8, ControlError> {
+    u8::try_from(v)
+        .ok()
+        .filter(|i| *i < crate::wire::control::MAX_PADS)
+        .ok_or(ControlError::BadValue("pad index"))
+}
+
 fn zigzag(v: i32) -> u64 {
     u64::from(((v << 1) ^ (v >> 31)) as u32)
 }
@@ -242,6 +265,16 @@ pub enum Message {
     },
     Feedback(Feedback),
     Input(InputEvent),
+    Pad(PadReport),
+    PadRemoved {
+        index: u8,
+    },
+    /// Host → client: drive pad `index`'s motors (0 stops them).
+    Rumble {
+        index: u8,
+        low: u16,
+        high: u16,
+    },
     /// Client → host, instead of Hello: start a PIN pairing ceremony.
     PairRequest {
         device_name: String,
@@ -395,6 +428,30 @@ impl Message {
                     .uint(t::Y, zigzag(e.y))
                     .uint(t::FLAGS, e.flags.into());
                 msg::INPUT_EVENT
+            }
+            Message::Pad(p) => {
+                use tag::pad as t;
+                w.uint(t::INDEX, p.index.into())
+                    .uint(t::KIND, p.kind.into())
+                    .uint(t::BUTTONS, p.buttons.into())
+                    .uint(t::LEFT_TRIGGER, p.left_trigger.into())
+                    .uint(t::RIGHT_TRIGGER, p.right_trigger.into())
+                    .uint(t::LEFT_X, zigzag(p.left_stick.0.into()))
+                    .uint(t::LEFT_Y, zigzag(p.left_stick.1.into()))
+                    .uint(t::RIGHT_X, zigzag(p.right_stick.0.into()))
+                    .uint(t::RIGHT_Y, zigzag(p.right_stick.1.into()));
+                msg::PAD_STATE
+            }
+            Message::PadRemoved { index } => {
+                w.uint(tag::pad::INDEX, (*index).into());
+                msg::PAD_REMOVED
+            }
+            Message::Rumble { index, low, high } => {
+                use tag::rumble as t;
+                w.uint(t::INDEX, (*index).into())
+                    .uint(t::LOW, (*low).into())
+                    .uint(t::HIGH, (*high).into());
+                msg::RUMBLE
             }
             Message::PairRequest { device_name, spake } => {
                 w.bytes(tag::pair::DEVICE_NAME, device_name.as_bytes())
@@ -581,6 +638,39 @@ impl Message {
                     y: unzigzag(f.uint(t::Y, "y")?.unwrap_or(0), "y")?,
                     flags: narrow(f.uint(t::FLAGS, "flags")?.unwrap_or(0), "flags")?,
                 })
+            }
+            msg::PAD_STATE => {
+                use tag::pad as t;
+                let stick = |tag, name| -> Result<i16, ControlError> {
+                    i16::try_from(unzigzag(f.uint(tag, name)?.unwrap_or(0), name)?)
+                        .map_err(|_| ControlError::BadValue(name))
+                };
+                Message::Pad(PadReport {
+                    index: pad_index(small(t::INDEX, "index")?)?,
+                    kind: narrow(f.uint(t::KIND, "kind")?.unwrap_or(0), "kind")?,
+                    buttons: narrow(f.uint(t::BUTTONS, "buttons")?.unwrap_or(0), "buttons")?,
+                    left_trigger: narrow(
+                        f.uint(t::LEFT_TRIGGER, "trigger")?.unwrap_or(0),
+                        "trigger",
+                    )?,
+                    right_trigger: narrow(
+                        f.uint(t::RIGHT_TRIGGER, "trigger")?.unwrap_or(0),
+                        "trigger",
+                    )?,
+                    left_stick: (stick(t::LEFT_X, "stick")?, stick(t::LEFT_Y, "stick")?),
+                    right_stick: (stick(t::RIGHT_X, "stick")?, stick(t::RIGHT_Y, "stick")?),
+                })
+            }
+            msg::PAD_REMOVED => Message::PadRemoved {
+                index: pad_index(small(tag::pad::INDEX, "index")?)?,
+            },
+            msg::RUMBLE => {
+                use tag::rumble as t;
+                Message::Rumble {
+                    index: pad_index(small(t::INDEX, "index")?)?,
+                    low: narrow(f.uint(t::LOW, "low")?.unwrap_or(0), "low")?,
+                    high: narrow(f.uint(t::HIGH, "high")?.unwrap_or(0), "high")?,
+                }
             }
             kind => Message::Unknown { kind },
         })

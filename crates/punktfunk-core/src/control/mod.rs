@@ -7,4 +7,4 @@ pub mod messages;
 pub mod varint;
 
 pub use codec::{ControlError, FrameReader};
-pub use messages::{Codec, Feedback, Hello, InputEvent, Message, Mode, Welcome};
+pub use messages::{Codec, Feedback, Hello, InputEvent, Message, Mode, PadReport, Welcome};

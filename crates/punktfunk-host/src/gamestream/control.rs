@@ -158,13 +158,26 @@ fn send_pad_feedback(
     clients: &mut HashMap<enet::PeerID, Client>,
 ) {
     for (id, client) in clients.iter_mut() {
-        let messages = lock(&client.live.pads).feedback();
-        for (ty, payload) in messages {
+        let feedback = lock(&client.live.pads).feedback();
+        for (ty, payload) in feedback.into_iter().map(pad_message) {
             let sealed = client.cipher.seal(ty, &payload);
             let _ = host
                 .peer_mut(*id)
                 .send(0, &enet::Packet::reliable(sealed.as_slice()));
         }
+    }
+}
+
+/// A pad's feedback as the control message Moonlight takes: (type, payload).
+fn pad_message(feedback: crate::input::virtual_pads::Feedback) -> (u16, Vec<u8>) {
+    use crate::input::virtual_pads::Feedback;
+    use punktfunk_gamestream::control as messages;
+    match feedback {
+        Feedback::Rumble { index, low, high } => messages::rumble(u16::from(index), low, high),
+        Feedback::Lightbar {
+            index,
+            rgb: (r, g, b),
+        } => messages::set_rgb_led(u16::from(index), r, g, b),
     }
 }
 

@@ -15,7 +15,6 @@ mod control;
 mod http;
 mod input;
 mod media;
-mod pads;
 pub mod pins;
 mod rtsp;
 mod session;

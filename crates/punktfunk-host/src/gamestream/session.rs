@@ -62,7 +62,7 @@ pub struct Live {
     /// Where the stream's input goes (its own output), when the compositor allows injection.
     pub injector: Mutex<Option<crate::input::Injector>>,
     /// The client's controllers as virtual pads; the control thread polls their feedback.
-    pub pads: Mutex<super::pads::SessionPads>,
+    pub pads: Mutex<crate::input::session_pads::SessionPads>,
     /// The id this stream holds its display under (apart from the native plane's ids).
     pub display_session: u64,
     /// Video packets the client reported lost (its per-frame FEC reports), for adaptive FEC.

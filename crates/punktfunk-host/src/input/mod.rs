@@ -1,6 +1,7 @@
 //! Input from both planes in one model ([`punktfunk_input::event::Event`]), and where it goes.
 
 pub mod pads;
+pub mod session_pads;
 pub mod virtual_pads;
 
 use punktfunk_gamestream::input::{InputEvent as GsEvent, Modifiers as GsModifiers, MouseButton};

@@ -39,6 +39,16 @@ impl PadKind {
         }
     }
 
+    /// The model a native client names (`wire::control::pad_kind`); unknown ones get Xbox.
+    pub fn from_wire(kind: u8) -> Self {
+        use punktfunk_core::wire::control::pad_kind;
+        match kind {
+            pad_kind::DUALSENSE => PadKind::DualSense,
+            pad_kind::DUALSHOCK4 => PadKind::DualShock4,
+            _ => PadKind::Xbox,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Xbox => "xbox",
@@ -125,6 +135,28 @@ impl PadBank {
             InputEvent::Controller(state) => self.state(state),
             _ => Vec::new(),
         }
+    }
+
+    /// A native client's pad `index` (of `kind`) is now in `state`: created on first word,
+    /// updated when the state changed. Out-of-range indices are ignored.
+    pub fn native_state(&mut self, index: u8, kind: PadKind, state: PadState) -> Vec<PadAction> {
+        let mut actions: Vec<PadAction> = self.create(index, kind).into_iter().collect();
+        if let Some(held) = self
+            .pads
+            .get_mut(usize::from(index))
+            .and_then(Option::as_mut)
+        {
+            if *held != state {
+                *held = state;
+                actions.push(PadAction::Update { index, state });
+            }
+        }
+        actions
+    }
+
+    /// A native client's pad `index` went away.
+    pub fn native_removed(&mut self, index: u8) -> Vec<PadAction> {
+        self.remove(index).into_iter().collect()
     }
 
     /// The session ended: every pad goes.
@@ -289,6 +321,32 @@ mod tests {
             PadKind::Xbox
         );
         assert_eq!(kind(controller_type::XBOX, 0, u32::MAX), PadKind::Xbox);
+    }
+
+    #[test]
+    fn native_pads_are_created_updated_and_removed_by_index() {
+        let mut bank = PadBank::default();
+        let state = PadState {
+            buttons: 0x1000,
+            left_trigger: 9,
+            ..PadState::default()
+        };
+        assert_eq!(
+            bank.native_state(2, PadKind::DualSense, state),
+            vec![
+                PadAction::Create {
+                    index: 2,
+                    kind: PadKind::DualSense
+                },
+                PadAction::Update { index: 2, state }
+            ]
+        );
+        // The same state again changes nothing; another kind for a live pad keeps the first.
+        assert!(bank.native_state(2, PadKind::Xbox, state).is_empty());
+        assert!(bank.native_state(16, PadKind::Xbox, state).is_empty());
+        assert_eq!(bank.native_removed(2), vec![PadAction::Remove { index: 2 }]);
+        assert!(bank.native_removed(2).is_empty());
+        assert!(bank.is_empty());
     }
 
     #[test]

@@ -297,14 +297,18 @@ async fn serve(
     let media = media::spawn(plane.media_out.clone(), plan, source, steering.clone())
         .map_err(|e| Refusal::new(close::SETUP_FAILED, e.to_string()))?;
 
+    let mut pads = crate::input::session_pads::SessionPads::default();
     let outcome = control_loop(
         &mut control,
         &mut send,
         &steering,
         injector.as_ref(),
+        &mut pads,
         welcome.mode,
     )
     .await;
+    // Pads go with the session (their devices with them).
+    pads.end();
     // Keys and buttons still held are released before anything else goes.
     drop(injector);
     // A deliberate quit tears the display down at once; anything else lets it linger.
@@ -429,10 +433,20 @@ async fn control_loop(
     send: &mut quinn::SendStream,
     steering: &SessionControl,
     injector: Option<&crate::input::Injector>,
+    pads: &mut crate::input::session_pads::SessionPads,
     mode: punktfunk_core::control::Mode,
 ) -> Result<(), Refusal> {
+    let mut feedback_tick = tokio::time::interval(PAD_FEEDBACK_POLL);
+    feedback_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
-        let message = match control.next().await {
+        let next = tokio::select! {
+            next = control.next() => next,
+            _ = feedback_tick.tick() => {
+                send_pad_feedback(send, pads).await?;
+                continue;
+            }
+        };
+        let message = match next {
             Ok(Some(m)) => m,
             Ok(None) => return Ok(()),
             // The connection went away (quit, timeout): not a protocol error.
@@ -512,10 +526,43 @@ async fn control_loop(
                     }
                 }
             }
+            Message::Pad(report) => {
+                steering.input_events.fetch_add(1, Ordering::Relaxed);
+                pads.native_state(
+                    report.index,
+                    crate::input::pads::PadKind::from_wire(report.kind),
+                    punktfunk_input::gamepad::PadState {
+                        buttons: report.buttons,
+                        left_trigger: report.left_trigger,
+                        right_trigger: report.right_trigger,
+                        left_stick: report.left_stick,
+                        right_stick: report.right_stick,
+                    },
+                );
+            }
+            Message::PadRemoved { index } => pads.native_removed(index),
             Message::Unknown { kind } => tracing::debug!(kind, "unknown control message skipped"),
             other => tracing::debug!(?other, "control message ignored in this state"),
         }
     }
+}
+
+/// How often the pads' feedback (rumble) is looked at.
+const PAD_FEEDBACK_POLL: Duration = Duration::from_millis(10);
+
+/// Rumble the games asked of the session's pads, to the client. (The lightbar has no native
+/// message yet.)
+async fn send_pad_feedback(
+    send: &mut quinn::SendStream,
+    pads: &mut crate::input::session_pads::SessionPads,
+) -> Result<(), Refusal> {
+    use crate::input::virtual_pads::Feedback;
+    for feedback in pads.feedback() {
+        if let Feedback::Rumble { index, low, high } = feedback {
+            control_io::send(send, &Message::Rumble { index, low, high }).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The session's desktop audio (with its channel count) and the virtual microphone (with the

@@ -45,7 +45,9 @@ static SERIAL: Mutex<()> = Mutex::new(());
 impl Host {
     /// An open host (trust on first use: these tests are about streaming, not pairing).
     pub fn start(extra: &[&str]) -> Host {
-        Self::start_in(&scratch("host"), extra)
+        // A directory per host: tests of one binary run side by side until the serial lock
+        // holds them, and a shared directory would be wiped under a running host.
+        Self::start_in(&scratch(&format!("host-{}", next_probe())), extra)
     }
 
     /// An open host keeping its state in `config`.

@@ -1,10 +1,10 @@
-//! A GameStream session's pads: Moonlight's controller packets through the pad bank to virtual
-//! devices, and the games' rumble and lightbar back as control-stream messages.
+//! A session's pads, either plane: the client's controllers through the pad bank to virtual
+//! devices, and what games ask of the pads (rumble, lightbar) back for the plane to send.
 
-use punktfunk_gamestream::control;
 use punktfunk_gamestream::input::InputEvent;
+use punktfunk_input::gamepad::PadState;
 
-use crate::input::pads::{PadAction, PadBank};
+use crate::input::pads::{PadAction, PadBank, PadKind};
 use crate::input::virtual_pads::{Feedback, VirtualPads};
 
 #[derive(Default)]
@@ -14,9 +14,23 @@ pub struct SessionPads {
 }
 
 impl SessionPads {
-    /// Feeds one decoded input event (non-controller events do nothing).
+    /// Feeds one decoded Moonlight input event (non-controller events do nothing).
     pub fn input(&mut self, event: &InputEvent) {
         for action in self.bank.handle(event) {
+            self.apply(&action);
+        }
+    }
+
+    /// A native client's pad `index` (of `kind`) is now in `state`.
+    pub fn native_state(&mut self, index: u8, kind: PadKind, state: PadState) {
+        for action in self.bank.native_state(index, kind, state) {
+            self.apply(&action);
+        }
+    }
+
+    /// A native client's pad `index` went away.
+    pub fn native_removed(&mut self, index: u8) {
+        for action in self.bank.native_removed(index) {
             self.apply(&action);
         }
     }
@@ -41,21 +55,9 @@ impl SessionPads {
         }
     }
 
-    /// Control messages (type, payload) for what games asked of the pads since the last call.
-    pub fn feedback(&mut self) -> Vec<(u16, Vec<u8>)> {
-        self.devices
-            .poll_feedback()
-            .into_iter()
-            .map(|feedback| match feedback {
-                Feedback::Rumble { index, low, high } => {
-                    control::rumble(u16::from(index), low, high)
-                }
-                Feedback::Lightbar {
-                    index,
-                    rgb: (r, g, b),
-                } => control::set_rgb_led(u16::from(index), r, g, b),
-            })
-            .collect()
+    /// What games asked of the pads since the last call.
+    pub fn feedback(&mut self) -> Vec<Feedback> {
+        self.devices.poll_feedback()
     }
 
     fn apply(&mut self, action: &PadAction) {
