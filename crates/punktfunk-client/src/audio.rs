@@ -60,10 +60,7 @@ impl AudioTally {
 
     /// Decodes everything in sequence order and reports what it sounds like.
     pub fn summarize(&self, channels: u8) -> anyhow::Result<AudioSummary> {
-        let (streams, coupled) = audio::layout(channels)
-            .ok_or_else(|| anyhow::anyhow!("no audio layout for {channels} channels"))?;
-        let mapping: Vec<u8> = (0..channels).collect();
-        let mut decoder = OpusDecoder::new(channels, streams, coupled, &mapping, SAMPLE_RATE)?;
+        let mut decoder = OpusDecoder::native(channels)?;
         let frame = SAMPLE_RATE as usize * usize::from(FRAME_MS) / 1000;
         let mut packets: Vec<&(u32, Vec<u8>)> = self.packets.iter().collect();
         // Sequence numbers of one session stay far from wrapping.
@@ -101,15 +98,8 @@ pub fn spawn_mic_tone(
     channels: u8,
     stop: Arc<AtomicBool>,
 ) -> anyhow::Result<JoinHandle<anyhow::Result<u64>>> {
-    let (streams, coupled) = audio::layout(channels)
-        .ok_or_else(|| anyhow::anyhow!("no microphone layout for {channels} channels"))?;
-    let mapping: Vec<u8> = (0..channels).collect();
-    let mut encoder = OpusEncoder::new(
+    let mut encoder = OpusEncoder::native(
         channels,
-        streams,
-        coupled,
-        &mapping,
-        SAMPLE_RATE,
         MIC_FRAME_MS,
         audio::bitrate_bps(channels, audio::Tier::Standard),
     )?;

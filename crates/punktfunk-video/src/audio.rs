@@ -55,6 +55,13 @@ const FFMPEG_LAYOUTS: [ChannelLayout; 8] = [
 const FAMILY_DEFAULT: &str = "-1";
 const FAMILY_MONO_STREAMS: &str = "255";
 
+/// The punktfunk/1 multistream layout of a channel count: streams, coupled, identity mapping.
+fn native_layout(channels: u8) -> Result<(u8, u8, Vec<u8>), VideoError> {
+    let (streams, coupled) =
+        punktfunk_core::wire::audio::layout(channels).ok_or_else(invalid_argument)?;
+    Ok((streams, coupled, (0..channels).collect()))
+}
+
 fn invalid_argument() -> VideoError {
     VideoError::Ffmpeg(ffmpeg_next::Error::Other {
         errno: ffmpeg_next::error::EINVAL,
@@ -106,6 +113,20 @@ pub struct OpusEncoder {
 }
 
 impl OpusEncoder {
+    /// The punktfunk/1 layout for `channels` (`wire::audio::layout`, identity mapping, 48 kHz).
+    pub fn native(channels: u8, frame_ms: u8, bitrate_bps: u32) -> Result<Self, VideoError> {
+        let (streams, coupled, mapping) = native_layout(channels)?;
+        Self::new(
+            channels,
+            streams,
+            coupled,
+            &mapping,
+            punktfunk_core::wire::audio::SAMPLE_RATE,
+            frame_ms,
+            bitrate_bps,
+        )
+    }
+
     /// `channels`, `streams`, `coupled_streams`, `mapping` as in `OpusLayout` of
     /// punktfunk-gamestream (`mapping.len() == channels`); `frame_ms` 5 or 10 for GameStream
     /// (any Opus frame length in whole ms: 5, 10, 20, 40, 60); `bitrate_bps` the total.
@@ -373,6 +394,18 @@ pub struct OpusDecoder {
 }
 
 impl OpusDecoder {
+    /// Decodes what [`OpusEncoder::native`] makes for `channels`.
+    pub fn native(channels: u8) -> Result<Self, VideoError> {
+        let (streams, coupled, mapping) = native_layout(channels)?;
+        Self::new(
+            channels,
+            streams,
+            coupled,
+            &mapping,
+            punktfunk_core::wire::audio::SAMPLE_RATE,
+        )
+    }
+
     /// Decodes packets made for this layout (`channels`, `streams`, `coupled`, `mapping` as in
     /// [`OpusEncoder::new`]) into interleaved f32 in the caller's channel order: output channel
     /// `i` is the encoder's input channel `i`. `rate` must be 48000 (FFmpeg's Opus decoders

@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use punktfunk_core::jitter::{JitterBuffer, JitterConfig, Playout};
-use punktfunk_core::wire::audio::{self, MIC_FRAME_MS, SAMPLE_RATE};
+use punktfunk_core::wire::audio::{MIC_FRAME_MS, SAMPLE_RATE};
 use punktfunk_core::wire::media::stream;
 use punktfunk_core::{Event, MediaReceiver, MediaSecret, ReassemblyLimits};
 use punktfunk_pipewire::audio::MicSource;
@@ -46,10 +46,7 @@ fn run(
     source: &MicSource,
     control: &SessionControl,
 ) -> anyhow::Result<()> {
-    let (streams, coupled) = audio::layout(plan.channels)
-        .ok_or_else(|| anyhow::anyhow!("no microphone layout for {} channels", plan.channels))?;
-    let mapping: Vec<u8> = (0..plan.channels).collect();
-    let mut decoder = OpusDecoder::new(plan.channels, streams, coupled, &mapping, SAMPLE_RATE)?;
+    let mut decoder = OpusDecoder::native(plan.channels)?;
     let frame_samples = SAMPLE_RATE as usize * usize::from(MIC_FRAME_MS) / 1000;
     let mut receiver =
         MediaReceiver::for_stream(&plan.secret, stream::MIC, ReassemblyLimits::audio());

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use punktfunk_core::wire::audio::{self, Tier, FRAME_MS, SAMPLE_RATE};
+use punktfunk_core::wire::audio::{self, Tier, FRAME_MS};
 use punktfunk_core::wire::media::stream;
 use punktfunk_core::{single_packet_params, FrameInfo, MediaSecret, MediaSender, PacketBatch};
 use punktfunk_net::endpoint::MediaOut;
@@ -27,22 +27,6 @@ pub struct AudioPlan {
     pub tier: Tier,
     /// The instant media timestamp 0 stands for (shared with the video).
     pub clock_origin: Instant,
-}
-
-/// An Opus encoder in the native layout for `channels`.
-pub fn encoder(channels: u8, tier: Tier) -> anyhow::Result<OpusEncoder> {
-    let (streams, coupled) = audio::layout(channels)
-        .ok_or_else(|| anyhow::anyhow!("no native audio layout for {channels} channels"))?;
-    let mapping: Vec<u8> = (0..channels).collect();
-    Ok(OpusEncoder::new(
-        channels,
-        streams,
-        coupled,
-        &mapping,
-        SAMPLE_RATE,
-        FRAME_MS,
-        audio::bitrate_bps(channels, tier),
-    )?)
 }
 
 pub fn spawn(
@@ -66,7 +50,11 @@ fn stream(
     mut feed: Feed,
     control: &SessionControl,
 ) -> anyhow::Result<()> {
-    let mut encoder = encoder(plan.channels, plan.tier)?;
+    let mut encoder = OpusEncoder::native(
+        plan.channels,
+        FRAME_MS,
+        audio::bitrate_bps(plan.channels, plan.tier),
+    )?;
     let mut sender = MediaSender::for_stream(&plan.secret, stream::AUDIO);
     let mut batch = PacketBatch::new();
     let mut sequence = 0u32;
