@@ -50,6 +50,26 @@ else
 fi
 
 # Python tools in a venv of their own (Debian's pip refuses system-wide installs).
+# libeis is the EIS server library GNOME and KDE use; the libei input backend's tests talk to
+# it. Debian 12 lacks it, Debian 13's package needs nothing newer than bookworm's glibc: on
+# bookworm take that one package from trixie, pinned so nothing else ever comes from there.
+if ! dpkg-query -W -f='${Status}' libeis1 2>/dev/null | grep -q "install ok installed"; then
+  if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-cache policy libeis1 2>/dev/null | grep -q 'Candidate: [0-9]' \
+    && grep -q '^VERSION_CODENAME=bookworm' /etc/os-release; then
+    echo "install-deps: libeis1 from Debian 13 (pinned to that one package)"
+    printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' 'Suites: trixie' \
+      'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
+      "${sudo[@]}" tee /etc/apt/sources.list.d/punktfunk-libeis.sources >/dev/null
+    printf '%s\n' 'Package: *' 'Pin: release n=trixie' 'Pin-Priority: -10' '' \
+      'Package: libeis1' 'Pin: release n=trixie' 'Pin-Priority: 500' |
+      "${sudo[@]}" tee /etc/apt/preferences.d/punktfunk-libeis >/dev/null
+    "${sudo[@]}" apt-get update -q
+  fi
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends libeis1 </dev/null
+fi
+
 venv="${PUNKTFUNK_VENV:-$HOME/.cache/punktfunk/venv}"
 if [ ! -x "$venv/bin/schemathesis" ]; then
   echo "install-deps: making $venv (schemathesis)"

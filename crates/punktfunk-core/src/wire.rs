@@ -350,8 +350,16 @@ pub mod control {
         pub const MOUSE_MOVE_ABS: u64 = 3;
         pub const BUTTON_DOWN: u64 = 4;
         pub const BUTTON_UP: u64 = 5;
-        /// Scroll: y in 1/120 of a detent.
+        /// Scroll: y in 1/120 of a detent, positive away from the user.
         pub const SCROLL: u64 = 6;
+        /// Horizontal scroll: x in 1/120 of a detent, positive to the right.
+        pub const SCROLL_HORIZONTAL: u64 = 7;
+        /// A finger touches the picture: code = finger id, x, y in the stream's mode.
+        pub const TOUCH_DOWN: u64 = 8;
+        /// A finger that is down moves: code = finger id, x, y in the stream's mode.
+        pub const TOUCH_MOVE: u64 = 9;
+        /// A finger lifts: code = finger id.
+        pub const TOUCH_UP: u64 = 10;
     }
 
     /// Virtual pad models (PadState field 2).

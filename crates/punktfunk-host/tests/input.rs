@@ -251,3 +251,223 @@ fn keys_and_clicks_reach_the_clients_output_and_a_killed_session_holds_no_key() 
     assert!(ok, "{err}\n{summary_json}");
     assert_eq!(read(&native), "Native 7\n", "{}", host.log.lock().unwrap());
 }
+
+/// A libeis server playing the compositor's EIS side (crates/punktfunk-input/tests/eis), with
+/// a 1920×1080 screen and a 1280×720 one right of it, and a German keymap.
+struct EisServer {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+    socket: std::path::PathBuf,
+}
+
+impl EisServer {
+    fn start(dir: &Path) -> Self {
+        std::fs::create_dir_all(dir).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../punktfunk-input/tests/eis/eis_server.py");
+        let (socket, log) = (dir.join("eis-0"), dir.join("eis-events.jsonl"));
+        let child = std::process::Command::new("python3")
+            .arg(script)
+            .arg("--socket")
+            .arg(&socket)
+            .arg("--log")
+            .arg(&log)
+            .args(["--region", "1920x1080@0,0", "--region", "1280x720@1920,0"])
+            .args(["--layout", "de"])
+            .spawn()
+            .expect("python3 runs");
+        let server = Self { child, log, socket };
+        assert!(
+            wait_for(Duration::from_secs(10), || server
+                .events()
+                .iter()
+                .any(|e| e["type"] == "listening")
+                .then_some(()))
+            .is_some(),
+            "the EIS server did not start (is libeis1 installed? scripts/install-deps.sh)"
+        );
+        server
+    }
+
+    fn events(&self) -> Vec<Value> {
+        read(&self.log)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl Drop for EisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The key events in `events`, as (evdev code, pressed).
+fn eis_keys(events: &[Value]) -> Vec<(u64, bool)> {
+    events
+        .iter()
+        .filter(|e| e["type"] == "key")
+        .map(|e| (e["key"].as_u64().unwrap_or(0), e["press"] == true))
+        .collect()
+}
+
+fn eis_of<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+#[test]
+fn with_input_ei_both_planes_reach_an_eis_server() {
+    let Some(python) = venv_python() else { return };
+    let Some(sway) = sway() else { return };
+    let eis = EisServer::start(&scratch("input-eis"));
+    let host = Host::launch_env(
+        &scratch("input-ei-host"),
+        &[
+            "--open",
+            "--source",
+            "compositor",
+            "--gamestream",
+            "--gamestream-port",
+            &BASE.to_string(),
+            "--input",
+            "ei",
+            "--ei-socket",
+            eis.socket.to_str().unwrap(),
+        ],
+        &sway.env(),
+    );
+    assert!(host.log_shows("GameStream plane up", Duration::from_secs(20)));
+    let client = paired_client(&host, &python, "input-ei-moonlight");
+
+    // Moonlight's fixed input sequence (motion, a left click, key A, one scroll notch) and
+    // UTF-8 text, which the host types with the keys of the server's German keymap.
+    let stream = moonlight(
+        &python,
+        &client,
+        &[
+            "stream",
+            "--codec",
+            "h264",
+            "--width",
+            "1280",
+            "--height",
+            "720",
+            "--fps",
+            "30",
+            "--seconds",
+            "5",
+            "--input",
+            "--input-delay",
+            "2",
+            "--text",
+            "zä€",
+        ],
+    )
+    .output()
+    .unwrap();
+    let (answer, ok, err) = summary(stream);
+    assert!(ok && answer["started"] == true, "{err}\n{answer}");
+    let log = host.log.lock().unwrap().clone();
+    assert!(
+        log.contains("input goes to the client's output (EIS"),
+        "{log}"
+    );
+    let events = eis.events();
+    const KEY_A: u64 = 30;
+    const KEY_Y: u64 = 21;
+    const KEY_E: u64 = 18;
+    const KEY_APOSTROPHE: u64 = 40;
+    const KEY_RIGHTALT: u64 = 100;
+    assert_eq!(
+        eis_keys(&events),
+        vec![
+            (KEY_A, true),
+            (KEY_A, false),
+            (KEY_Y, true),
+            (KEY_Y, false),
+            (KEY_APOSTROPHE, true),
+            (KEY_APOSTROPHE, false),
+            (KEY_RIGHTALT, true),
+            (KEY_E, true),
+            (KEY_E, false),
+            (KEY_RIGHTALT, false),
+        ],
+        "{events:#?}"
+    );
+    let motion = eis_of(&events, "motion");
+    assert_eq!(
+        (motion[0]["dx"].as_f64(), motion[0]["dy"].as_f64()),
+        (Some(12.0), Some(-7.0)),
+        "{events:#?}"
+    );
+    assert_eq!(eis_of(&events, "button").len(), 2, "{events:#?}");
+    let scroll = eis_of(&events, "scroll_discrete");
+    assert_eq!(scroll[0]["dy"], -120, "one notch away from the user");
+    let seen = events.len();
+
+    // The native plane: key presses, then pointer and touch on the client's own region.
+    let probe = probe_tool(&scratch("input-ei-probe"))
+        .arg("--connect")
+        .arg(host.addr.to_string())
+        .args([
+            "--mode",
+            "1280x720@30",
+            "--codec",
+            "h264",
+            "--seconds",
+            "4",
+            "--type-after",
+            "1",
+            "--type-text",
+            "Ab\n",
+            "--pointer-test",
+        ])
+        .output()
+        .unwrap();
+    let (summary_json, ok, err) = summary(probe);
+    assert!(ok, "{err}\n{summary_json}");
+    let events = eis.events().split_off(seen);
+    const KEY_LEFTSHIFT: u64 = 42;
+    const KEY_B: u64 = 48;
+    const KEY_ENTER: u64 = 28;
+    assert_eq!(
+        eis_keys(&events),
+        vec![
+            (KEY_LEFTSHIFT, true),
+            (KEY_A, true),
+            (KEY_A, false),
+            (KEY_LEFTSHIFT, false),
+            (KEY_B, true),
+            (KEY_B, false),
+            (KEY_ENTER, true),
+            (KEY_ENTER, false),
+        ],
+        "{events:#?}"
+    );
+    // The middle of the client's 1280×720 picture is the middle of its region at x 1920.
+    let absolute = eis_of(&events, "absolute");
+    assert_eq!(
+        (absolute[0]["x"].as_f64(), absolute[0]["y"].as_f64()),
+        (Some(2560.0), Some(360.0)),
+        "{events:#?}"
+    );
+    let scrolls: Vec<(i64, i64)> = eis_of(&events, "scroll_discrete")
+        .iter()
+        .map(|e| (e["dx"].as_i64().unwrap(), e["dy"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(scrolls, vec![(0, -120), (120, 0)], "{events:#?}");
+    let down = eis_of(&events, "touch_down");
+    assert_eq!(
+        (
+            down[0]["id"].as_u64(),
+            down[0]["x"].as_f64(),
+            down[0]["y"].as_f64()
+        ),
+        (Some(5), Some(2240.0), Some(360.0)),
+        "{events:#?}"
+    );
+    assert_eq!(eis_of(&events, "touch_motion")[0]["x"], 2250.0);
+    assert_eq!(eis_of(&events, "touch_up").len(), 1, "{events:#?}");
+}

@@ -58,4 +58,24 @@ pub enum Event {
     },
     /// Text to type as it is (any Unicode).
     Text(String),
+    /// A finger on the client's picture. `id` stays the same from `Down` to `Up`; `x` and `y`
+    /// are fractions (0…1) of the picture's width and height.
+    Touch {
+        id: u32,
+        phase: TouchPhase,
+        x: f32,
+        y: f32,
+    },
+    /// Every finger left without meaning to act (the client lost its touch stream).
+    TouchCancelAll,
+}
+
+/// Where a finger is in its contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TouchPhase {
+    Down,
+    Move,
+    Up,
+    /// The contact ended without meaning to act (a palm, a gesture the client took over).
+    Cancel,
 }

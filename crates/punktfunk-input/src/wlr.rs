@@ -5,6 +5,7 @@
 //! Everything held (keys, buttons) is tracked so [`WlrInput::release_all`] (also run on drop)
 //! can let go of it: a client that vanishes mid-press must not leave a key repeating.
 
+mod extra_keys;
 mod keys;
 mod wayland;
 
@@ -28,7 +29,9 @@ use wayland_protocols_wlr::virtual_pointer::v1::client::{
 };
 use xkbcommon::xkb;
 
-use crate::event::{Button, Event};
+use crate::event::{Button, Event, TouchPhase};
+use crate::text_keys::TextKeys;
+use extra_keys::ExtraKeys;
 use keys::{code, Modifier};
 use wayland::State;
 
@@ -67,8 +70,8 @@ pub enum WlrError {
     Keymap(String),
     #[error("no evdev key for virtual-key code {0:#04x}")]
     UnmappedKey(u16),
-    #[error("cannot type {0:?}: only ASCII text is supported")]
-    UnsupportedText(char),
+    #[error("cannot type {0:?}: {1}")]
+    UnsupportedText(char, String),
 }
 
 /// The modifier bits of the uploaded keymap, looked up once.
@@ -96,6 +99,15 @@ pub struct WlrInput {
     held_keys: BTreeSet<u16>,
     held_buttons: BTreeSet<u32>,
     caps_locked: bool,
+    /// The uploaded US keymap as text, the keys it types characters with, and the names of
+    /// the spare keys other characters go on.
+    keymap_text: String,
+    text_keys: TextKeys,
+    slot_names: Vec<String>,
+    extra: ExtraKeys,
+    /// The finger that drives the pointer while the client touches (wlroots has no virtual
+    /// touch device).
+    touch_finger: Option<u32>,
 }
 
 impl WlrInput {
@@ -137,13 +149,13 @@ impl WlrInput {
             (),
         );
         let keyboard = keyboard_manager.create_virtual_keyboard(&seat, &qh, ());
-        let (keymap, masks) = us_keymap()?;
-        let keymap_fd = keymap_memfd(&keymap)?;
-        keyboard.keymap(
-            KEYMAP_FORMAT_XKB_V1,
-            keymap_fd.as_fd(),
-            keymap.len() as u32 + 1,
-        );
+        let UsKeymap {
+            text: keymap,
+            masks,
+            text_keys,
+            slot_names,
+        } = us_keymap()?;
+        upload_keymap(&keyboard, &keymap)?;
         // A roundtrip makes any refusal (e.g. an unauthorized keyboard) show up here.
         queue
             .roundtrip(&mut state)
@@ -158,6 +170,11 @@ impl WlrInput {
             held_keys: BTreeSet::new(),
             held_buttons: BTreeSet::new(),
             caps_locked: false,
+            keymap_text: keymap,
+            text_keys,
+            slot_names,
+            extra: ExtraKeys::default(),
+            touch_finger: None,
         })
     }
 
@@ -196,6 +213,12 @@ impl WlrInput {
                 self.key(time, key, *pressed);
             }
             Event::Text(text) => self.type_text(time, text)?,
+            Event::Touch { id, phase, x, y } => self.touch_as_pointer(time, *id, *phase, *x, *y),
+            Event::TouchCancelAll => {
+                if let Some(id) = self.touch_finger {
+                    self.touch_as_pointer(time, id, TouchPhase::Cancel, 0.0, 0.0);
+                }
+            }
         }
         self.flush()
     }
@@ -203,6 +226,7 @@ impl WlrInput {
     /// Releases every key and button this backend holds down.
     pub fn release_all(&mut self) -> Result<(), WlrError> {
         let time = self.now_ms();
+        self.touch_finger = None;
         for button in std::mem::take(&mut self.held_buttons) {
             self.pointer
                 .button(time, button, wl_pointer::ButtonState::Released);
@@ -257,13 +281,16 @@ impl WlrInput {
         }
     }
 
-    /// Types ASCII text key by key, pressing shift around the characters that need it (and
-    /// letting go of a shift the client holds for those that don't).
+    /// Types text key by key: characters of the US layout with the keys (and shift) that type
+    /// them, others on spare keys the keymap is extended with. A shift the client holds is let
+    /// go of meanwhile.
     fn type_text(&mut self, time: u32, text: &str) -> Result<(), WlrError> {
-        let strokes = text
-            .chars()
-            .map(|c| keys::ascii_key(c).ok_or(WlrError::UnsupportedText(c)))
-            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(c) = text.chars().find(|&c| !typable(c)) {
+            return Err(WlrError::UnsupportedText(
+                c,
+                "control characters other than newline and tab are not typed".into(),
+            ));
+        }
         let held_shifts: Vec<u16> = [code::KEY_LEFTSHIFT, code::KEY_RIGHTSHIFT]
             .into_iter()
             .filter(|k| self.held_keys.contains(k))
@@ -271,20 +298,72 @@ impl WlrInput {
         for &shift in &held_shifts {
             self.key(time, shift, false);
         }
-        for (key, shifted) in strokes {
-            if shifted {
-                self.key(time, code::KEY_LEFTSHIFT, true);
+        for c in text.chars() {
+            let (key, modifiers) = match self.text_keys.stroke(c) {
+                Some(stroke) => (stroke.key, stroke.modifiers.clone()),
+                None => (self.extra_key(c)?, Vec::new()),
+            };
+            for &m in &modifiers {
+                self.key(time, m, true);
             }
             self.key(time, key, true);
             self.key(time, key, false);
-            if shifted {
-                self.key(time, code::KEY_LEFTSHIFT, false);
+            for &m in modifiers.iter().rev() {
+                self.key(time, m, false);
             }
         }
         for &shift in &held_shifts {
             self.key(time, shift, true);
         }
         Ok(())
+    }
+
+    /// The spare key that types `c`, uploading the keymap again if `c` is new to it.
+    fn extra_key(&mut self, c: char) -> Result<u16, WlrError> {
+        let (key, upload) = self.extra.key_for(c);
+        if upload {
+            let names: Vec<(&str, char)> = self
+                .extra
+                .symbols()
+                .into_iter()
+                .filter_map(|(key, c)| {
+                    let i = extra_keys::SLOTS.iter().position(|s| *s == key)?;
+                    Some((self.slot_names.get(i)?.as_str(), c))
+                })
+                .collect();
+            let text = extra_keys::keymap_with(&self.keymap_text, &names)
+                .map_err(|why| WlrError::UnsupportedText(c, why))?;
+            upload_keymap(&self.keyboard, &text)?;
+            // A new keymap starts from a fresh state: say again which modifiers are down.
+            self.send_modifiers();
+        }
+        Ok(key)
+    }
+
+    /// One finger drives the pointer: down moves there and presses the left button, motion
+    /// moves, up lets go. Other fingers are ignored.
+    fn touch_as_pointer(&mut self, time: u32, id: u32, phase: TouchPhase, x: f32, y: f32) {
+        const EXTENT: u32 = 1 << 16;
+        let at = |v: f32| (v.clamp(0.0, 1.0) * (EXTENT - 1) as f32) as u32;
+        match phase {
+            TouchPhase::Down if self.touch_finger.is_none() => {
+                self.touch_finger = Some(id);
+                self.pointer
+                    .motion_absolute(time, at(x), at(y), EXTENT, EXTENT);
+                self.pointer.frame();
+                self.button(time, code::BTN_LEFT, true);
+            }
+            TouchPhase::Move if self.touch_finger == Some(id) => {
+                self.pointer
+                    .motion_absolute(time, at(x), at(y), EXTENT, EXTENT);
+                self.pointer.frame();
+            }
+            TouchPhase::Up | TouchPhase::Cancel if self.touch_finger == Some(id) => {
+                self.touch_finger = None;
+                self.button(time, code::BTN_LEFT, false);
+            }
+            _ => {}
+        }
     }
 
     fn send_modifiers(&self) {
@@ -376,8 +455,18 @@ fn socket_path(socket: Option<&Path>) -> Result<PathBuf, WlrError> {
     Ok(Path::new(&runtime_dir).join(display))
 }
 
-/// A self-contained US keymap compiled by libxkbcommon, and its modifier bits.
-fn us_keymap() -> Result<(String, ModifierMasks), WlrError> {
+/// The US keymap the virtual keyboard starts with.
+struct UsKeymap {
+    text: String,
+    masks: ModifierMasks,
+    text_keys: TextKeys,
+    /// Key names of [`extra_keys::SLOTS`], in order.
+    slot_names: Vec<String>,
+}
+
+/// A self-contained US keymap compiled by libxkbcommon, its modifier bits, the keys it types
+/// text with and the names of the spare keys.
+fn us_keymap() -> Result<UsKeymap, WlrError> {
     let context = xkb::Context::new(xkb::CONTEXT_NO_FLAGS);
     let keymap = xkb::Keymap::new_from_names(
         &context,
@@ -403,7 +492,33 @@ fn us_keymap() -> Result<(String, ModifierMasks), WlrError> {
         alt: mask(xkb::MOD_NAME_ALT)?,
         meta: mask(xkb::MOD_NAME_LOGO)?,
     };
-    Ok((keymap.get_as_string(xkb::KEYMAP_FORMAT_TEXT_V1), masks))
+    let slot_names = extra_keys::SLOTS
+        .iter()
+        .map(|&code| {
+            keymap
+                .key_get_name(xkb::Keycode::new(u32::from(code) + 8))
+                .map(str::to_owned)
+                .ok_or_else(|| WlrError::Keymap(format!("no key for evdev code {code}")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(UsKeymap {
+        text: keymap.get_as_string(xkb::KEYMAP_FORMAT_TEXT_V1),
+        masks,
+        text_keys: TextKeys::from_keymap(&keymap),
+        slot_names,
+    })
+}
+
+/// Characters text input types: printable ones, newline and tab.
+fn typable(c: char) -> bool {
+    !c.is_control() || c == '\n' || c == '\t'
+}
+
+/// Hands `keymap` to the compositor as the virtual keyboard's keymap.
+fn upload_keymap(keyboard: &ZwpVirtualKeyboardV1, keymap: &str) -> Result<(), WlrError> {
+    let fd = keymap_memfd(keymap)?;
+    keyboard.keymap(KEYMAP_FORMAT_XKB_V1, fd.as_fd(), keymap.len() as u32 + 1);
+    Ok(())
 }
 
 /// The keymap in a sealed memfd, NUL-terminated as wl_keyboard.keymap expects.
@@ -454,7 +569,7 @@ mod tests {
 
     #[test]
     fn the_us_keymap_compiles_with_distinct_modifiers() {
-        let (text, m) = us_keymap().unwrap();
+        let UsKeymap { text, masks: m, .. } = us_keymap().unwrap();
         assert!(text.starts_with("xkb_keymap"));
         let all = [m.shift, m.caps, m.ctrl, m.alt, m.meta];
         for (i, a) in all.iter().enumerate() {

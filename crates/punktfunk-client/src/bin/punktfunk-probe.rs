@@ -82,9 +82,14 @@ struct ConnectArgs {
     /// Enter) once the first frame has arrived plus `--type-after` seconds.
     #[arg(long)]
     type_text: Option<String>,
-    /// Seconds after the first frame before `--type-text` starts.
+    /// Seconds after the first frame before `--type-text` (and `--pointer-test`) starts.
     #[arg(long, default_value_t = 1.0)]
     type_after: f64,
+    /// With `--type-text`: then move the pointer to the middle of the picture, click the left
+    /// button, scroll one notch up and one right, and touch at a quarter of the width
+    /// (finger 5: down, move 10 px right, up).
+    #[arg(long)]
+    pointer_test: bool,
     /// Desktop audio channels to ask for: 2 (stereo), 6 (5.1) or 8 (7.1).
     #[arg(long, default_value_t = 2, value_parser = audio_channels)]
     audio_channels: u8,
@@ -174,6 +179,32 @@ fn type_text(client: &NativeClient, text: &str) {
         if shift {
             key(VK_SHIFT, false);
         }
+    }
+}
+
+/// The `--pointer-test` sequence, in the stream's mode.
+fn pointer_test(client: &NativeClient, width: u32, height: u32) {
+    use punktfunk_core::control::InputEvent;
+    use punktfunk_core::wire::control::input_kind as kind;
+    let (w, h) = (width as i32, height as i32);
+    let event = |kind, code, x, y| InputEvent {
+        kind,
+        code,
+        x,
+        y,
+        flags: 0,
+    };
+    for e in [
+        event(kind::MOUSE_MOVE_ABS, 0, w / 2, h / 2),
+        event(kind::BUTTON_DOWN, 1, 0, 0),
+        event(kind::BUTTON_UP, 1, 0, 0),
+        event(kind::SCROLL, 0, 0, 120),
+        event(kind::SCROLL_HORIZONTAL, 0, 120, 0),
+        event(kind::TOUCH_DOWN, 5, w / 4, h / 2),
+        event(kind::TOUCH_MOVE, 5, w / 4 + 10, h / 2),
+        event(kind::TOUCH_UP, 5, 0, 0),
+    ] {
+        client.send_input(e);
     }
 }
 
@@ -476,6 +507,9 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
                 .is_some_and(|t| t.elapsed().as_secs_f64() >= args.type_after)
             {
                 type_text(&client, text);
+                if args.pointer_test {
+                    pointer_test(&client, welcome.mode.width, welcome.mode.height);
+                }
                 to_type = None;
             }
         }

@@ -175,11 +175,9 @@ fn display_source(
     };
     tracing::info!(output = %lease.name, reused = lease.reused, "GameStream display");
     *lock(&live.display_quit) = Some(lease.quit_flag());
-    if displays.compositor() == crate::display::Compositor::Sway {
-        match crate::input::Injector::wlroots(&lease.name) {
-            Ok(injector) => *lock(&live.injector) = Some(injector),
-            Err(e) => tracing::warn!("input stays logged only: {e:#}"),
-        }
+    match displays.injector(&crate::input::Target::of(&lease)) {
+        Ok(injector) => *lock(&live.injector) = injector,
+        Err(e) => tracing::warn!("input stays logged only: {e:#}"),
     }
     crate::native::session::display_source(lease, codec, kbps)
 }

@@ -5,7 +5,9 @@ pub mod session_pads;
 pub mod virtual_pads;
 
 use punktfunk_gamestream::input::{InputEvent as GsEvent, Modifiers as GsModifiers, MouseButton};
-use punktfunk_input::event::{Button, Event, Modifiers};
+use punktfunk_input::event::{Button, Event, Modifiers, TouchPhase};
+
+use crate::display::Compositor;
 
 /// A GameStream input packet as an event; `None` for what has no pointer/keyboard meaning
 /// (gamepads and pens go to their own devices).
@@ -63,6 +65,30 @@ pub fn from_gamestream(event: &GsEvent) -> Option<Event> {
             },
         },
         GsEvent::Text(text) => Event::Text(text.clone()),
+        GsEvent::Touch {
+            event,
+            pointer_id,
+            x,
+            y,
+            ..
+        } => {
+            use punktfunk_gamestream::input::TouchEventType as T;
+            let phase = match event {
+                T::Down => TouchPhase::Down,
+                T::Move => TouchPhase::Move,
+                T::Up => TouchPhase::Up,
+                T::Cancel => TouchPhase::Cancel,
+                T::CancelAll => return Some(Event::TouchCancelAll),
+                // Hovering and pen buttons have no touchscreen meaning.
+                T::Hover | T::HoverLeave | T::ButtonOnly => return None,
+            };
+            Event::Touch {
+                id: *pointer_id,
+                phase,
+                x: *x,
+                y: *y,
+            }
+        }
         _ => return None,
     })
 }
@@ -103,30 +129,182 @@ pub fn from_native(
             pressed: event.kind == kind::BUTTON_DOWN,
         },
         kind::SCROLL => Event::Scroll { amount: event.y },
+        kind::SCROLL_HORIZONTAL => Event::ScrollHorizontal { amount: event.x },
+        kind::TOUCH_DOWN | kind::TOUCH_MOVE | kind::TOUCH_UP => {
+            if width == 0 || height == 0 {
+                return None;
+            }
+            Event::Touch {
+                id: event.code,
+                phase: match event.kind {
+                    kind::TOUCH_DOWN => TouchPhase::Down,
+                    kind::TOUCH_MOVE => TouchPhase::Move,
+                    _ => TouchPhase::Up,
+                },
+                x: event.x as f32 / width as f32,
+                y: event.y as f32 / height as f32,
+            }
+        }
         _ => return None,
     })
 }
 
-/// Injects a stream's input into its own output, on a thread of its own (a Wayland connection
-/// is not shared across threads). Dropping it releases every key and button still held.
+/// Where client input goes (`--input`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputChoice {
+    /// The compositor's own way: wlroots virtual devices on Sway, else the EIS server named by
+    /// `--ei-socket` / `LIBEI_SOCKET`, else uinput.
+    Auto,
+    /// wlroots virtual pointer and keyboard (Sway and other wlroots compositors).
+    Wlroots,
+    /// An EIS server (libei): gamescope's, or one a portal handed out.
+    Ei,
+    /// Kernel virtual devices (/dev/uinput): works under any compositor, needs the device node.
+    Uinput,
+    /// Count input, inject nothing.
+    Off,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct InputArgs {
+    /// Where client keyboard, mouse and touch input goes.
+    #[arg(long, value_enum, default_value = "auto", env = "PUNKTFUNK_INPUT")]
+    pub input: InputChoice,
+    /// The EIS server's socket for `--input ei` (a path, or a name in XDG_RUNTIME_DIR).
+    #[arg(long, env = "LIBEI_SOCKET")]
+    pub ei_socket: Option<std::path::PathBuf>,
+}
+
+impl Default for InputArgs {
+    fn default() -> Self {
+        Self {
+            input: InputChoice::Auto,
+            ei_socket: None,
+        }
+    }
+}
+
+/// The backend `args` pick for a display on `compositor`; `None` when input stays counted.
+pub fn choose_backend(args: &InputArgs, compositor: Compositor) -> Option<InputChoice> {
+    match args.input {
+        InputChoice::Off => None,
+        InputChoice::Auto if compositor == Compositor::Sway => Some(InputChoice::Wlroots),
+        InputChoice::Auto if args.ei_socket.is_some() => Some(InputChoice::Ei),
+        InputChoice::Auto => Some(InputChoice::Uinput),
+        choice => Some(choice),
+    }
+}
+
+/// What an injection backend does, whichever it is.
+trait Backend {
+    fn inject(&mut self, event: &Event) -> Result<(), String>;
+    fn release_all(&mut self) -> Result<(), String>;
+}
+
+impl Backend for punktfunk_input::wlr::WlrInput {
+    fn inject(&mut self, event: &Event) -> Result<(), String> {
+        punktfunk_input::wlr::WlrInput::inject(self, event).map_err(|e| e.to_string())
+    }
+    fn release_all(&mut self) -> Result<(), String> {
+        punktfunk_input::wlr::WlrInput::release_all(self).map_err(|e| e.to_string())
+    }
+}
+
+impl Backend for punktfunk_input::ei::EiInput {
+    fn inject(&mut self, event: &Event) -> Result<(), String> {
+        punktfunk_input::ei::EiInput::inject(self, event).map_err(|e| e.to_string())
+    }
+    fn release_all(&mut self) -> Result<(), String> {
+        punktfunk_input::ei::EiInput::release_all(self).map_err(|e| e.to_string())
+    }
+}
+
+/// Injects a stream's input into its own output, on a thread of its own (a Wayland or EIS
+/// connection is not shared across threads). Dropping it releases every key and button still
+/// held.
 pub struct Injector {
     events: Option<std::sync::mpsc::Sender<Event>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// The output a stream's input belongs on.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub output: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Target {
+    pub fn of(lease: &crate::lifecycle::displays::Lease) -> Self {
+        Self {
+            output: lease.name.clone(),
+            width: lease.mode.width,
+            height: lease.mode.height,
+        }
+    }
+}
+
 impl Injector {
-    /// A wlroots virtual pointer and keyboard on `output` (Sway), or why not.
-    pub fn wlroots(output: &str) -> anyhow::Result<Self> {
+    /// The injector `args` pick for a stream shown on `target` of `compositor`: `Ok(None)`
+    /// when input stays counted (`--input off`), an error saying why when the backend fails.
+    pub fn open(
+        args: &InputArgs,
+        compositor: Compositor,
+        target: &Target,
+    ) -> anyhow::Result<Option<Self>> {
+        let Some(choice) = choose_backend(args, compositor) else {
+            return Ok(None);
+        };
+        let output = target.output.clone();
+        let injector = match choice {
+            InputChoice::Wlroots => Self::spawn("input-wlr", move || {
+                punktfunk_input::wlr::WlrInput::connect(None, Some(&output))
+                    .map(|b| {
+                        (
+                            Box::new(b) as Box<dyn Backend>,
+                            "wlroots virtual devices".into(),
+                        )
+                    })
+                    .map_err(anyhow::Error::from)
+            })?,
+            InputChoice::Ei => {
+                let socket = args.ei_socket.clone();
+                let ei_target = punktfunk_input::ei::OutputTarget {
+                    name: output,
+                    width: target.width,
+                    height: target.height,
+                };
+                Self::spawn("input-ei", move || {
+                    let backend =
+                        punktfunk_input::ei::EiInput::connect(socket.as_deref(), Some(ei_target))?;
+                    let what = format!("EIS: {}", backend.describe());
+                    Ok((Box::new(backend) as Box<dyn Backend>, what))
+                })?
+            }
+            InputChoice::Uinput => anyhow::bail!(
+                "no injection backend for this compositor ({compositor:?}): pass --input ei \
+                 with --ei-socket, or --input off"
+            ),
+            InputChoice::Auto | InputChoice::Off => return Ok(None),
+        };
+        Ok(Some(injector))
+    }
+
+    /// Starts the input thread; `connect` runs on it and says what it connected to.
+    fn spawn(
+        name: &str,
+        connect: impl FnOnce() -> anyhow::Result<(Box<dyn Backend>, String)> + Send + 'static,
+    ) -> anyhow::Result<Self> {
         let (tx, rx) = std::sync::mpsc::channel::<Event>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let name = output.to_owned();
         let thread = std::thread::Builder::new()
-            .name("input-wlr".into())
+            .name(name.into())
             .spawn(move || {
-                let mut backend = match punktfunk_input::wlr::WlrInput::connect(None, Some(&name)) {
-                    Ok(b) => {
-                        let _ = ready_tx.send(Ok(()));
-                        b
+                let mut backend = match connect() {
+                    Ok((backend, what)) => {
+                        let _ = ready_tx.send(Ok(what));
+                        backend
                     }
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
@@ -143,10 +321,10 @@ impl Injector {
                     tracing::debug!("releasing held input: {e}");
                 }
             })?;
-        ready_rx
+        let what = ready_rx
             .recv()
             .map_err(|_| anyhow::anyhow!("the input thread ended early"))??;
-        tracing::info!(%output, "input goes to the client's output (wlroots virtual devices)");
+        tracing::info!("input goes to the client's output ({what})");
         Ok(Self {
             events: Some(tx),
             thread: Some(thread),
@@ -248,7 +426,86 @@ mod tests {
                 pressed: false
             })
         );
+        assert_eq!(
+            from_native(&native(kind::TOUCH_DOWN, 5, 320, 360), 1280, 720),
+            Some(Event::Touch {
+                id: 5,
+                phase: TouchPhase::Down,
+                x: 0.25,
+                y: 0.5
+            })
+        );
+        assert_eq!(
+            from_native(&native(kind::SCROLL_HORIZONTAL, 0, -120, 0), 1, 1),
+            Some(Event::ScrollHorizontal { amount: -120 })
+        );
+        assert_eq!(from_native(&native(kind::TOUCH_UP, 5, 0, 0), 0, 0), None);
         assert_eq!(from_native(&native(99, 0, 0, 0), 1, 1), None);
         assert_eq!(from_native(&native(kind::BUTTON_DOWN, 9, 0, 0), 1, 1), None);
+    }
+
+    #[test]
+    fn moonlight_touches_become_fingers_and_hovers_do_not() {
+        use punktfunk_gamestream::input::TouchEventType as T;
+        let touch = |event| GsEvent::Touch {
+            event,
+            rotation: 0,
+            pointer_id: 9,
+            x: 0.5,
+            y: 0.25,
+            pressure_or_distance: 0.0,
+            contact_area_major: 0.0,
+            contact_area_minor: 0.0,
+        };
+        assert_eq!(
+            from_gamestream(&touch(T::Move)),
+            Some(Event::Touch {
+                id: 9,
+                phase: TouchPhase::Move,
+                x: 0.5,
+                y: 0.25
+            })
+        );
+        assert_eq!(
+            from_gamestream(&touch(T::CancelAll)),
+            Some(Event::TouchCancelAll)
+        );
+        assert_eq!(from_gamestream(&touch(T::Hover)), None);
+    }
+
+    #[test]
+    fn auto_picks_wlroots_on_sway_then_an_eis_socket_then_uinput() {
+        let args = |input, socket: Option<&str>| InputArgs {
+            input,
+            ei_socket: socket.map(Into::into),
+        };
+        let auto = args(InputChoice::Auto, None);
+        assert_eq!(
+            choose_backend(&auto, Compositor::Sway),
+            Some(InputChoice::Wlroots)
+        );
+        assert_eq!(
+            choose_backend(&auto, Compositor::Kwin),
+            Some(InputChoice::Uinput)
+        );
+        let with_socket = args(InputChoice::Auto, Some("gamescope-0-ei"));
+        assert_eq!(
+            choose_backend(&with_socket, Compositor::Gamescope),
+            Some(InputChoice::Ei)
+        );
+        assert_eq!(
+            choose_backend(&with_socket, Compositor::Sway),
+            Some(InputChoice::Wlroots),
+            "Sway's own devices win"
+        );
+        assert_eq!(
+            choose_backend(&args(InputChoice::Ei, None), Compositor::Sway),
+            Some(InputChoice::Ei),
+            "an explicit choice stands"
+        );
+        assert_eq!(
+            choose_backend(&args(InputChoice::Off, None), Compositor::Sway),
+            None
+        );
     }
 }

@@ -40,6 +40,8 @@ pub enum AcquireError {
 
 pub struct Displays {
     backend: Arc<dyn DisplayBackend>,
+    /// Where the input of streams on these displays goes.
+    input: crate::input::InputArgs,
     registry: Mutex<Registry>,
     outputs: Mutex<HashMap<DisplayId, Box<dyn VirtualDisplay>>>,
     /// Wakes the linger timer when deadlines change.
@@ -99,9 +101,14 @@ impl Drop for Lease {
 }
 
 impl Displays {
-    pub fn new(backend: Arc<dyn DisplayBackend>, rules: Rules) -> Arc<Self> {
+    pub fn new(
+        backend: Arc<dyn DisplayBackend>,
+        rules: Rules,
+        input: crate::input::InputArgs,
+    ) -> Arc<Self> {
         Arc::new(Self {
             backend,
+            input,
             registry: Mutex::new(Registry::new(rules)),
             outputs: Mutex::new(HashMap::new()),
             changed: tokio::sync::Notify::new(),
@@ -109,6 +116,14 @@ impl Displays {
     }
 
     /// The compositor the displays live on.
+    /// An injector for a stream shown on `target` (see [`crate::input::Injector::open`]).
+    pub fn injector(
+        &self,
+        target: &crate::input::Target,
+    ) -> anyhow::Result<Option<crate::input::Injector>> {
+        crate::input::Injector::open(&self.input, self.compositor(), target)
+    }
+
     pub fn compositor(&self) -> crate::display::Compositor {
         self.backend.compositor()
     }

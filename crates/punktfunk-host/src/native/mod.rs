@@ -30,6 +30,8 @@ use registry::Registry;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct NativeArgs {
+    #[command(flatten)]
+    pub input: crate::input::InputArgs,
     /// UDP port of the native plane (QUIC and media).
     #[arg(long, default_value_t = ports::NATIVE_UDP, env = "PUNKTFUNK_NATIVE_PORT")]
     pub native_port: u16,
@@ -118,6 +120,7 @@ impl Listener {
                     max_sessions: args.max_sessions,
                     policy: args.mode_conflict,
                 },
+                args.input.clone(),
             )
         });
         let idle = Duration::from_millis(args.idle_timeout_ms);

@@ -226,15 +226,11 @@ async fn serve(
                 live.set_mode(lease.mode);
             }
             quit_flag = Some(lease.quit_flag());
-            if displays.compositor() == crate::display::Compositor::Sway {
-                let output = lease.name.clone();
-                match tokio::task::spawn_blocking(move || crate::input::Injector::wlroots(&output))
-                    .await
-                {
-                    Ok(Ok(i)) => injector = Some(i),
-                    Ok(Err(e)) => tracing::warn!("input stays counted only: {e:#}"),
-                    Err(e) => tracing::warn!("input stays counted only: {e}"),
-                }
+            let (for_input, target) = (displays.clone(), crate::input::Target::of(&lease));
+            match tokio::task::spawn_blocking(move || for_input.injector(&target)).await {
+                Ok(Ok(i)) => injector = i,
+                Ok(Err(e)) => tracing::warn!("input stays counted only: {e:#}"),
+                Err(e) => tracing::warn!("input stays counted only: {e}"),
             }
             let (codec, kbps) = (welcome.codec, welcome.bitrate_kbps);
             tokio::task::spawn_blocking(move || display_source(lease, codec, kbps))
