@@ -396,12 +396,12 @@ fn with_input_ei_both_planes_reach_an_eis_server() {
         ],
         "{events:#?}"
     );
-    let motion = eis_of(&events, "motion");
-    assert_eq!(
-        (motion[0]["dx"].as_f64(), motion[0]["dy"].as_f64()),
-        (Some(12.0), Some(-7.0)),
-        "{events:#?}"
-    );
+    // (Moonlight nudges the pointer ±10 px as the stream starts; the sequence's own move is
+    // 12, −7.)
+    let moved = eis_of(&events, "motion")
+        .iter()
+        .any(|m| m["dx"] == 12.0 && m["dy"] == -7.0);
+    assert!(moved, "{events:#?}");
     assert_eq!(eis_of(&events, "button").len(), 2, "{events:#?}");
     let scroll = eis_of(&events, "scroll_discrete");
     assert_eq!(scroll[0]["dy"], -120, "one notch away from the user");
