@@ -101,4 +101,10 @@ fn a_client_gets_a_mutter_virtual_monitor_at_its_mode() {
         "{}",
         host.log.lock().unwrap()
     );
+    // Input went to the monitor's own RemoteDesktop session (auto on Mutter).
+    assert!(
+        host.log_shows("Mutter RemoteDesktop session", Duration::ZERO),
+        "{}",
+        host.log.lock().unwrap()
+    );
 }

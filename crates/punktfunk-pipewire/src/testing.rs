@@ -40,6 +40,7 @@ impl Desktop {
         for service in [
             "org.gnome.Mutter.ScreenCast",
             "org.gnome.Mutter.DisplayConfig",
+            "org.gnome.Mutter.RemoteDesktop",
         ] {
             desktop.wait_until(&format!("Mutter to own {service}"), |d| d.bus_has(service))?;
         }
@@ -256,6 +257,8 @@ impl Desktop {
             // No dconf: settings stay in memory and vanish with the desktop.
             ("GSETTINGS_BACKEND", "memory".into()),
             ("LANG", "C.UTF-8".into()),
+            // Mutter's Wayland socket in the fresh runtime dir, for clients.
+            ("WAYLAND_DISPLAY", "wayland-0".into()),
         ]);
         // Debug switches pass through, for diagnosing a failing test.
         for var in [

@@ -82,6 +82,17 @@ pub trait VirtualDisplay: Send {
     fn reconfigure(&mut self, mode: Mode) -> anyhow::Result<()>;
     /// Starts reading the output's pictures.
     fn start_capture(&self) -> anyhow::Result<Box<dyn Capturer>>;
+    /// The output's own way to inject input, if it has one.
+    fn input(&self) -> Option<DisplayInput> {
+        None
+    }
+}
+
+/// A way into one display that came with it.
+#[derive(Debug, Clone)]
+pub enum DisplayInput {
+    /// The RemoteDesktop session linked to a Mutter virtual monitor.
+    Mutter(punktfunk_pipewire::mutter::MutterInput),
 }
 
 /// Makes virtual displays on one compositor.
@@ -89,6 +100,11 @@ pub trait DisplayBackend: Send + Sync {
     fn compositor(&self) -> Compositor;
     /// A new output at exactly `mode`, placed beside the outputs already there.
     fn create(&self, mode: Mode) -> anyhow::Result<Box<dyn VirtualDisplay>>;
+    /// Like [`Self::create`], for an output whose [`VirtualDisplay::input`] will be used; where
+    /// that is no different, the same.
+    fn create_with_input(&self, mode: Mode) -> anyhow::Result<Box<dyn VirtualDisplay>> {
+        self.create(mode)
+    }
     /// A line for logs and `probe-compositor`: version, outputs, capabilities.
     fn describe(&self) -> String;
 }

@@ -1,7 +1,8 @@
 //! GNOME's Mutter: a virtual monitor per client through the ScreenCast D-Bus API
 //! (`RecordVirtual`), read from the PipeWire stream Mutter returns. Mutter sizes the monitor
 //! from the video size the consumer fixes, so the monitor is exactly the client's mode; dropping
-//! the screencast session removes it.
+//! the screencast session removes it. For input, the screencast is linked to a RemoteDesktop
+//! session whose `Notify*` calls inject into the monitor.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use punktfunk_core::control::Mode;
 use punktfunk_pipewire::mutter::{monitors, Endpoints, VirtualMonitor};
 
-use super::{Capturer, Compositor, DisplayBackend, Frame, VirtualDisplay};
+use super::{Capturer, Compositor, DisplayBackend, DisplayInput, Frame, VirtualDisplay};
 
 pub struct MutterBackend {
     endpoints: Endpoints,
@@ -42,16 +43,33 @@ impl DisplayBackend for MutterBackend {
     }
 
     fn create(&self, mode: Mode) -> anyhow::Result<Box<dyn VirtualDisplay>> {
-        let monitor = VirtualMonitor::create_on(
+        self.make(mode, false)
+    }
+
+    fn create_with_input(&self, mode: Mode) -> anyhow::Result<Box<dyn VirtualDisplay>> {
+        self.make(mode, true)
+    }
+}
+
+impl MutterBackend {
+    fn make(&self, mode: Mode, with_input: bool) -> anyhow::Result<Box<dyn VirtualDisplay>> {
+        let make = if with_input {
+            VirtualMonitor::create_with_input_on
+        } else {
+            VirtualMonitor::create_on
+        };
+        let monitor = make(
             &self.endpoints,
             mode.width,
             mode.height,
             mode.refresh_millihz,
         )?;
+        let input = monitor.input();
         let name = format!("mutter-virtual-{}", monitor.node_id());
-        tracing::info!(output = %name, %mode, "virtual monitor made");
+        tracing::info!(output = %name, %mode, with_input, "virtual monitor made");
         Ok(Box::new(MutterMonitor {
             monitor: Arc::new(Mutex::new(monitor)),
+            input,
             name,
             mode,
         }))
@@ -60,6 +78,8 @@ impl DisplayBackend for MutterBackend {
 
 pub struct MutterMonitor {
     monitor: Arc<Mutex<VirtualMonitor>>,
+    /// Kept outside the lock: capture holds it while waiting for frames.
+    input: Option<punktfunk_pipewire::mutter::MutterInput>,
     name: String,
     mode: Mode,
 }
@@ -92,6 +112,10 @@ impl VirtualDisplay for MutterMonitor {
     fn start_capture(&self) -> anyhow::Result<Box<dyn Capturer>> {
         // The monitor's own stream is the one consumer Mutter feeds: share it.
         Ok(Box::new(MonitorFrames(self.monitor.clone())))
+    }
+
+    fn input(&self) -> Option<DisplayInput> {
+        self.input.clone().map(DisplayInput::Mutter)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Input from both planes in one model ([`punktfunk_input::event::Event`]), and where it goes.
 
+mod mutter;
 pub mod pads;
 pub mod session_pads;
 pub mod virtual_pads;
@@ -7,7 +8,7 @@ pub mod virtual_pads;
 use punktfunk_gamestream::input::{InputEvent as GsEvent, Modifiers as GsModifiers, MouseButton};
 use punktfunk_input::event::{Button, Event, Modifiers, TouchPhase};
 
-use crate::display::Compositor;
+use crate::display::{Compositor, DisplayInput};
 
 /// A GameStream input packet as an event; `None` for what has no pointer/keyboard meaning
 /// (gamepads and pens go to their own devices).
@@ -152,13 +153,15 @@ pub fn from_native(
 /// Where client input goes (`--input`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum InputChoice {
-    /// The compositor's own way: wlroots virtual devices on Sway, else the EIS server named by
-    /// `--ei-socket` / `LIBEI_SOCKET`, else uinput.
+    /// The compositor's own way: wlroots virtual devices on Sway, Mutter's RemoteDesktop session
+    /// on GNOME, else the EIS server named by `--ei-socket` / `LIBEI_SOCKET`, else uinput.
     Auto,
     /// wlroots virtual pointer and keyboard (Sway and other wlroots compositors).
     Wlroots,
     /// An EIS server (libei): gamescope's, or one a portal handed out.
     Ei,
+    /// Mutter's own RemoteDesktop D-Bus session, linked to the virtual monitor's screencast.
+    Mutter,
     /// Kernel virtual devices (/dev/uinput): works under any compositor, needs the device node.
     Uinput,
     /// Count input, inject nothing.
@@ -189,6 +192,7 @@ pub fn choose_backend(args: &InputArgs, compositor: Compositor) -> Option<InputC
     match args.input {
         InputChoice::Off => None,
         InputChoice::Auto if compositor == Compositor::Sway => Some(InputChoice::Wlroots),
+        InputChoice::Auto if compositor == Compositor::Mutter => Some(InputChoice::Mutter),
         InputChoice::Auto if args.ei_socket.is_some() => Some(InputChoice::Ei),
         InputChoice::Auto => Some(InputChoice::Uinput),
         choice => Some(choice),
@@ -248,10 +252,12 @@ impl Target {
 impl Injector {
     /// The injector `args` pick for a stream shown on `target` of `compositor`: `Ok(None)`
     /// when input stays counted (`--input off`), an error saying why when the backend fails.
+    /// `display_input`: the display's own way in, if it has one.
     pub fn open(
         args: &InputArgs,
         compositor: Compositor,
         target: &Target,
+        display_input: Option<DisplayInput>,
     ) -> anyhow::Result<Option<Self>> {
         let Some(choice) = choose_backend(args, compositor) else {
             return Ok(None);
@@ -280,6 +286,22 @@ impl Injector {
                         punktfunk_input::ei::EiInput::connect(socket.as_deref(), Some(ei_target))?;
                     let what = format!("EIS: {}", backend.describe());
                     Ok((Box::new(backend) as Box<dyn Backend>, what))
+                })?
+            }
+            InputChoice::Mutter => {
+                let Some(DisplayInput::Mutter(input)) = display_input else {
+                    anyhow::bail!(
+                        "--input mutter needs a Mutter virtual monitor made with a RemoteDesktop \
+                         session, and {} has none",
+                        target.output
+                    );
+                };
+                Self::spawn("input-mutter", move || {
+                    let what = format!("Mutter RemoteDesktop session, {input:?}");
+                    Ok((
+                        Box::new(mutter::MutterBackend::new(input)) as Box<dyn Backend>,
+                        what,
+                    ))
                 })?
             }
             InputChoice::Uinput => anyhow::bail!(
@@ -487,6 +509,10 @@ mod tests {
         assert_eq!(
             choose_backend(&auto, Compositor::Kwin),
             Some(InputChoice::Uinput)
+        );
+        assert_eq!(
+            choose_backend(&auto, Compositor::Mutter),
+            Some(InputChoice::Mutter)
         );
         let with_socket = args(InputChoice::Auto, Some("gamescope-0-ei"));
         assert_eq!(

@@ -121,7 +121,18 @@ impl Displays {
         &self,
         target: &crate::input::Target,
     ) -> anyhow::Result<Option<crate::input::Injector>> {
-        crate::input::Injector::open(&self.input, self.compositor(), target)
+        let display_input = self
+            .outputs()
+            .values()
+            .find(|o| o.name() == target.output)
+            .and_then(|o| o.input());
+        crate::input::Injector::open(&self.input, self.compositor(), target, display_input)
+    }
+
+    /// Whether new outputs should come with their own way in (Mutter's RemoteDesktop session).
+    fn wants_display_input(&self) -> bool {
+        crate::input::choose_backend(&self.input, self.compositor())
+            == Some(crate::input::InputChoice::Mutter)
     }
 
     pub fn compositor(&self) -> crate::display::Compositor {
@@ -169,7 +180,12 @@ impl Displays {
                 (id, mode, !joined)
             }
             Decision::Create { .. } => {
-                let output = self.backend.create(mode).map_err(AcquireError::Failed)?;
+                let output = if self.wants_display_input() {
+                    self.backend.create_with_input(mode)
+                } else {
+                    self.backend.create(mode)
+                }
+                .map_err(AcquireError::Failed)?;
                 let mode = output.mode();
                 let id = self.registry().created(owner, mode, session);
                 outputs.insert(id, output);

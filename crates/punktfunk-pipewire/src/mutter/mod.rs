@@ -3,10 +3,14 @@
 //!
 //! Mutter creates the monitor with the size our PipeWire consumer fixes
 //! during format negotiation, so [`VirtualMonitor`] offers exactly one size.
+//! Asked to, the screencast is linked to an `org.gnome.Mutter.RemoteDesktop`
+//! session, whose [`MutterInput`] injects input into the monitor.
 
 mod bus;
 mod display_config;
 mod error;
+mod input;
+mod remote_desktop;
 mod screencast;
 
 use std::os::fd::OwnedFd;
@@ -17,6 +21,7 @@ use std::time::Duration;
 
 pub use display_config::{MonitorInfo, MonitorMode};
 pub use error::MutterError;
+pub use input::{Axis, MutterInput, Notify};
 
 use crate::{CapturedFrame, StreamConfig, VideoStream};
 
@@ -57,6 +62,10 @@ pub struct VirtualMonitor {
     stream: VideoStream,
     /// Held for its Drop, which stops the session.
     _session: screencast::Session,
+    /// The remote desktop session the screencast is linked to, if input was
+    /// asked for; stopped after the screencast.
+    _remote_desktop: Option<remote_desktop::Session>,
+    input: Option<MutterInput>,
     endpoints: Endpoints,
     node_id: u32,
     mode: (u32, u32, u32),
@@ -77,16 +86,54 @@ impl VirtualMonitor {
         height: u32,
         refresh_millihz: u32,
     ) -> anyhow::Result<Self> {
+        Self::make(endpoints, width, height, refresh_millihz, false)
+    }
+
+    /// Like [`Self::create_on`], with the screencast linked to a remote
+    /// desktop session, so that [`Self::input`] injects into the monitor.
+    pub fn create_with_input_on(
+        endpoints: &Endpoints,
+        width: u32,
+        height: u32,
+        refresh_millihz: u32,
+    ) -> anyhow::Result<Self> {
+        Self::make(endpoints, width, height, refresh_millihz, true)
+    }
+
+    fn make(
+        endpoints: &Endpoints,
+        width: u32,
+        height: u32,
+        refresh_millihz: u32,
+        with_input: bool,
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             width > 0 && height > 0,
             "a virtual monitor needs a size, got {width}x{height}"
         );
-        let (session, node_id) = async_io::block_on(async {
+        let (session, remote_desktop, node_id, input) = async_io::block_on(async {
             let connection = bus::connect(endpoints).await?;
             bus::require_service(&connection, screencast::SERVICE).await?;
-            let session = screencast::Session::create(&connection).await?;
-            let node_id = session.record_virtual(ANSWER_TIMEOUT).await?;
-            Ok::<_, MutterError>((session, node_id))
+            let remote_desktop = if with_input {
+                bus::require_service(&connection, remote_desktop::SERVICE).await?;
+                Some(remote_desktop::Session::create(&connection).await?)
+            } else {
+                None
+            };
+            let id = match &remote_desktop {
+                Some(rd) => Some(rd.id().await?),
+                None => None,
+            };
+            let session = screencast::Session::create(&connection, id.as_deref()).await?;
+            let linked = remote_desktop.as_ref().map(remote_desktop::Session::proxy);
+            let (node_id, stream) = session.record_virtual(ANSWER_TIMEOUT, linked).await?;
+            let input = remote_desktop
+                .as_ref()
+                .map(|rd| MutterInput::new(rd.proxy().clone(), stream.to_string(), width, height));
+            if let Some(input) = &input {
+                input.wake_keyboard().await?;
+            }
+            Ok::<_, MutterError>((session, remote_desktop, node_id, input))
         })?;
         tracing::debug!(
             node_id,
@@ -106,12 +153,19 @@ impl VirtualMonitor {
         let monitor = Self {
             stream,
             _session: session,
+            _remote_desktop: remote_desktop,
+            input,
             endpoints: endpoints.clone(),
             node_id,
             mode: (width, height, refresh_millihz),
         };
         monitor.wait_size(width, height)?;
         Ok(monitor)
+    }
+
+    /// The monitor's input, if it was made with [`Self::create_with_input_on`].
+    pub fn input(&self) -> Option<MutterInput> {
+        self.input.clone()
     }
 
     /// The PipeWire node of the monitor's stream.
@@ -152,6 +206,9 @@ impl VirtualMonitor {
         self.stream.renegotiate(width, height, refresh_millihz)?;
         self.wait_size(width, height)?;
         self.mode = (width, height, refresh_millihz);
+        if let Some(input) = &self.input {
+            input.set_size(width, height);
+        }
         self.nudge_after_resize(before, width, height)
     }
 

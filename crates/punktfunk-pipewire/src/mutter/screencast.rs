@@ -1,5 +1,6 @@
 //! The `org.gnome.Mutter.ScreenCast` calls behind a virtual monitor:
 //! CreateSession → RecordVirtual → Start → PipeWireStreamAdded(node id).
+//! A session linked to a remote desktop session is started through that one.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -26,7 +27,11 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) async fn create(connection: &Connection) -> Result<Self, MutterError> {
+    /// `remote_desktop`: the id of the remote desktop session to link to.
+    pub(crate) async fn create(
+        connection: &Connection,
+        remote_desktop: Option<&str>,
+    ) -> Result<Self, MutterError> {
         let screen_cast = Proxy::new(connection, SERVICE, PATH, IFACE)
             .await
             .map_err(call_failed("ScreenCast proxy"))?;
@@ -38,8 +43,12 @@ impl Session {
         if version < 3 {
             return Err(MutterError::TooOld(version));
         }
+        let mut properties = HashMap::<&str, Value<'_>>::new();
+        if let Some(id) = remote_desktop {
+            properties.insert("remote-desktop-session-id", Value::from(id));
+        }
         let path: OwnedObjectPath = screen_cast
-            .call("CreateSession", &(HashMap::<&str, Value<'_>>::new(),))
+            .call("CreateSession", &(properties,))
             .await
             .map_err(call_failed("CreateSession"))?;
         let proxy = Proxy::new(connection, SERVICE, path, SESSION_IFACE)
@@ -49,8 +58,14 @@ impl Session {
     }
 
     /// Asks for a virtual monitor; Mutter creates it once our PipeWire
-    /// consumer fixes the size. Returns the node id of its stream.
-    pub(crate) async fn record_virtual(&self, timeout: Duration) -> Result<u32, MutterError> {
+    /// consumer fixes the size. Returns the node id of its stream and the
+    /// stream's object path. `linked`: the remote desktop session this one is
+    /// linked to, which Mutter wants started instead of this one.
+    pub(crate) async fn record_virtual(
+        &self,
+        timeout: Duration,
+        linked: Option<&Proxy<'_>>,
+    ) -> Result<(u32, OwnedObjectPath), MutterError> {
         let properties = HashMap::from([
             ("cursor-mode", Value::U32(CURSOR_EMBEDDED)),
             ("is-platform", Value::Bool(true)),
@@ -60,15 +75,21 @@ impl Session {
             .call("RecordVirtual", &(properties,))
             .await
             .map_err(call_failed("RecordVirtual"))?;
-        let stream = Proxy::new(self.proxy.connection(), SERVICE, stream_path, STREAM_IFACE)
-            .await
-            .map_err(call_failed("ScreenCast.Stream proxy"))?;
+        let stream = Proxy::new(
+            self.proxy.connection(),
+            SERVICE,
+            stream_path.clone(),
+            STREAM_IFACE,
+        )
+        .await
+        .map_err(call_failed("ScreenCast.Stream proxy"))?;
         // Subscribe before Start: the signal follows it immediately.
         let mut added = stream
             .receive_signal("PipeWireStreamAdded")
             .await
             .map_err(call_failed("subscribing to PipeWireStreamAdded"))?;
-        self.proxy
+        linked
+            .unwrap_or(&self.proxy)
             .call::<_, _, ()>("Start", &())
             .await
             .map_err(call_failed("Start"))?;
@@ -79,10 +100,11 @@ impl Session {
         let message = futures_lite::future::or(added.next(), timed_out)
             .await
             .ok_or(MutterError::NoStreamAnnounced(timeout))?;
-        message
+        let node_id = message
             .body()
             .deserialize::<u32>()
-            .map_err(call_failed("PipeWireStreamAdded"))
+            .map_err(call_failed("PipeWireStreamAdded"))?;
+        Ok((node_id, stream_path))
     }
 }
 
