@@ -198,7 +198,15 @@ impl Planner {
                     pressed: *pressed,
                 }]
             }
-            Event::Text(text) if utf8_text => vec![Action::Utf8(text.clone())],
+            Event::Text(text) if utf8_text => {
+                // Held modifiers would turn the text into shortcuts: up meanwhile.
+                let held = self.held_modifiers();
+                let key = |code, pressed| Action::Key { code, pressed };
+                let mut actions: Vec<Action> = held.iter().map(|&k| key(k, false)).collect();
+                actions.push(Action::Utf8(text.clone()));
+                actions.extend(held.iter().map(|&k| key(k, true)));
+                actions
+            }
             Event::Text(text) => self.type_text(text, text_keys)?,
             Event::Touch { id, phase, x, y } => {
                 let (x, y) = (x.clamp(0.0, 1.0), y.clamp(0.0, 1.0));
@@ -243,6 +251,14 @@ impl Planner {
         buttons.chain(keys).chain(touches).collect()
     }
 
+    /// The modifier keys the client holds now.
+    fn held_modifiers(&self) -> Vec<u16> {
+        MODIFIER_KEYS
+            .into_iter()
+            .filter(|k| self.held_keys.contains(k))
+            .collect()
+    }
+
     /// Key taps for `text`, with the modifiers each character's level needs; modifiers the
     /// client holds are let go of meanwhile so they do not change what is typed.
     fn type_text(&mut self, text: &str, keys: &TextKeys) -> Result<Vec<Action>, PlanError> {
@@ -250,10 +266,7 @@ impl Planner {
             .chars()
             .map(|c| keys.stroke(c).ok_or(PlanError::UntypableText(c)))
             .collect::<Result<_, _>>()?;
-        let held: Vec<u16> = MODIFIER_KEYS
-            .into_iter()
-            .filter(|k| self.held_keys.contains(k))
-            .collect();
+        let held = self.held_modifiers();
         let key = |code, pressed| Action::Key { code, pressed };
         let mut actions: Vec<Action> = held.iter().map(|&k| key(k, false)).collect();
         // A key the client holds that the text taps: let go of it for good, or the tap would
@@ -418,7 +431,12 @@ mod tests {
         );
         assert_eq!(
             p.plan(&Event::Text("é".into()), &us, true).unwrap(),
-            vec![Action::Utf8("é".into())]
+            vec![
+                key(code::KEY_LEFTSHIFT, false),
+                Action::Utf8("é".into()),
+                key(code::KEY_LEFTSHIFT, true),
+            ],
+            "text as it is goes without the held shift too"
         );
     }
 
