@@ -131,7 +131,7 @@ impl VirtualPads {
         };
         let result = match device {
             Device::Xbox(pad) => pad.update(state),
-            Device::Sony(pad) => pad.update(state, None, None),
+            Device::Sony(pad) => pad.update(state, None, None, None),
         };
         if let Err(e) = result {
             tracing::debug!(target: "punktfunk::input", "pad {index} update: {e}");
