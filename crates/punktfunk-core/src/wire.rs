@@ -219,6 +219,15 @@ pub mod control {
         pub const PAD_REMOVED: u64 = 0x52;
         /// Host → client: what a game asks of a pad's motors.
         pub const RUMBLE: u64 = 0x53;
+        /// Client → host: a finger on a pad's touchpad (down, moved or lifted).
+        pub const PAD_TOUCH: u64 = 0x54;
+        /// Client → host: a pad's motion sensors (its own message: it runs at the sensor rate,
+        /// independent of buttons).
+        pub const PAD_MOTION: u64 = 0x55;
+        /// Host → client: what a game sets on a pad's lightbar and player LEDs.
+        pub const PAD_LIGHTS: u64 = 0x56;
+        /// Host → client: DualSense adaptive-trigger effects a game sets.
+        pub const PAD_TRIGGERS: u64 = 0x57;
     }
 
     /// Largest body each type may have; unknown types get [`MAX_BODY`].
@@ -239,6 +248,10 @@ pub mod control {
             | msg::PAD_STATE
             | msg::PAD_REMOVED
             | msg::RUMBLE
+            | msg::PAD_TOUCH
+            | msg::PAD_MOTION
+            | msg::PAD_LIGHTS
+            | msg::PAD_TRIGGERS
             | msg::PAIR_REQUEST
             | msg::PAIR_CHALLENGE
             | msg::PAIR_PROOF
@@ -322,6 +335,37 @@ pub mod control {
             pub const LOW: u64 = 2;
             pub const HIGH: u64 = 3;
         }
+        pub mod pad_touch {
+            pub const INDEX: u64 = 1;
+            /// The client's id of the finger (u32), stable while it stays down.
+            pub const POINTER: u64 = 2;
+            /// 1: down at x, y (new or moved); 0: lifted.
+            pub const DOWN: u64 = 3;
+            /// Position across the touchpad, 0–65535 from the left / top edge.
+            pub const X: u64 = 4;
+            pub const Y: u64 = 5;
+        }
+        pub mod pad_motion {
+            pub const INDEX: u64 = 1;
+            /// Pitch, yaw, roll rates: three zigzag varints, millidegrees per second.
+            pub const GYRO: u64 = 2;
+            /// x, y, z acceleration, gravity included: three zigzag varints, mm/s².
+            pub const ACCEL: u64 = 3;
+        }
+        pub mod pad_lights {
+            pub const INDEX: u64 = 1;
+            /// Lightbar red, green, blue: 3 bytes.
+            pub const RGB: u64 = 2;
+            /// DualSense player LEDs: bits 0–4 the five lights (bit 5: change at once).
+            pub const PLAYER_LEDS: u64 = 3;
+        }
+        pub mod pad_triggers {
+            pub const INDEX: u64 = 1;
+            /// An effect block ([`super::super::TRIGGER_EFFECT_LEN`] bytes: mode, 10
+            /// parameters), as the game wrote it to the DualSense.
+            pub const LEFT: u64 = 2;
+            pub const RIGHT: u64 = 3;
+        }
         pub mod input {
             pub const KIND: u64 = 1;
             pub const CODE: u64 = 2;
@@ -371,6 +415,10 @@ pub mod control {
 
     /// Pads per session: indices 0..MAX_PADS.
     pub const MAX_PADS: u8 = 16;
+    /// A DualSense adaptive-trigger effect block: mode byte and 10 parameters.
+    pub const TRIGGER_EFFECT_LEN: usize = 11;
+    /// A lightbar colour: red, green, blue.
+    pub const RGB_LEN: usize = 3;
 
     /// Feature bits (Hello: what the client can do; Welcome: what the session does).
     pub mod feature {

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use punktfunk_core::control::codec::BodyWriter;
 use punktfunk_core::control::{
-    Codec, ControlError, Feedback, FrameReader, Hello, Message, Mode, Welcome,
+    Codec, ControlError, Feedback, FrameReader, Hello, Message, Mode, PadMotion, PadTouch, Welcome,
 };
 use punktfunk_core::wire::control::{body_bound, msg, tag};
 
@@ -126,6 +126,46 @@ fn message() -> impl Strategy<Value = Message> {
             low,
             high
         }),
+        (
+            0u8..16,
+            any::<u32>(),
+            any::<bool>(),
+            any::<u16>(),
+            any::<u16>()
+        )
+            .prop_map(|(index, pointer, down, x, y)| Message::PadTouch(PadTouch {
+                index,
+                pointer,
+                down,
+                x,
+                y
+            })),
+        (
+            0u8..16,
+            proptest::option::of(any::<[i32; 3]>()),
+            proptest::option::of(any::<[i32; 3]>())
+        )
+            .prop_map(|(index, gyro, accel)| Message::PadMotion(PadMotion {
+                index,
+                gyro,
+                accel
+            })),
+        (
+            0u8..16,
+            proptest::option::of(any::<[u8; 3]>()),
+            proptest::option::of(any::<u8>())
+        )
+            .prop_map(|(index, rgb, player_leds)| Message::PadLights {
+                index,
+                rgb,
+                player_leds
+            }),
+        (
+            0u8..16,
+            proptest::option::of(any::<[u8; 11]>()),
+            proptest::option::of(any::<[u8; 11]>())
+        )
+            .prop_map(|(index, left, right)| Message::PadTriggers { index, left, right }),
         Just(Message::KeyframeRequest),
         mode().prop_map(|mode| Message::Reconfigure { mode }),
         (mode(), any::<u8>(), any::<bool>()).prop_map(|(mode, epoch, accepted)| {
@@ -209,7 +249,7 @@ proptest! {
     }
 
     #[test]
-    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600), kind in 0u64..0x50) {
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600), kind in 0u64..0x60) {
         let _ = Message::decode(kind, &bytes);
         let mut r = FrameReader::new();
         r.push(&bytes);
@@ -332,4 +372,155 @@ fn a_pad_index_beyond_the_limit_is_refused() {
         Message::decode(kind, &body).unwrap(),
         Message::PadRemoved { index: 15 }
     );
+}
+
+/// The pad messages byte for byte: what a client in another language must produce.
+#[test]
+fn pad_extras_vectors() {
+    let touch = Message::PadTouch(PadTouch {
+        index: 2,
+        pointer: 300,
+        down: true,
+        x: 65535,
+        y: 0,
+    });
+    // Type 0x54 (a two-byte QUIC varint above 63: 0x40 0x54), length 19; tags 1..5: index 2,
+    // pointer 300 (0x41 0x2C), down 1, x 65535 (0x80 0x00 0xFF 0xFF), y 0.
+    assert_eq!(
+        touch.encode(),
+        [
+            0x40, 0x54, 19, 1, 1, 2, 2, 2, 0x41, 0x2C, 3, 1, 1, 4, 4, 0x80, 0x00, 0xFF, 0xFF, 5, 1,
+            0
+        ]
+    );
+    let motion = Message::PadMotion(PadMotion {
+        index: 0,
+        gyro: Some([1, -1, 0]),
+        accel: None,
+    });
+    // Zigzag: 1 → 2, −1 → 1.
+    assert_eq!(motion.encode(), [0x40, 0x55, 8, 1, 1, 0, 2, 3, 2, 1, 0]);
+    let lights = Message::PadLights {
+        index: 1,
+        rgb: Some([0xFF, 0x80, 0x00]),
+        player_leds: Some(0x04),
+    };
+    assert_eq!(
+        lights.encode(),
+        [0x40, 0x56, 11, 1, 1, 1, 2, 3, 0xFF, 0x80, 0x00, 3, 1, 0x04]
+    );
+    let block = [0x21, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    let triggers = Message::PadTriggers {
+        index: 15,
+        left: None,
+        right: Some(block),
+    };
+    let mut expected = vec![0x40, 0x57, 16, 1, 1, 15, 3, 11];
+    expected.extend_from_slice(&block);
+    assert_eq!(triggers.encode(), expected);
+    // The fuzz seed is these four frames behind the target's chunk-size byte.
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fuzz/seeds/control_stream/pad_extras"
+    );
+    let seed = std::fs::read(seed).expect("fuzz seed present");
+    let frames: Vec<u8> = [&touch, &motion, &lights, &triggers]
+        .iter()
+        .flat_map(|m| m.encode())
+        .collect();
+    assert_eq!(
+        seed[1..],
+        frames[..],
+        "fuzz/seeds/control_stream/pad_extras is stale"
+    );
+    for m in [touch, motion, lights, triggers] {
+        assert_eq!(read_one(&m.encode()).unwrap(), m);
+    }
+}
+
+#[test]
+fn malformed_pad_extras_are_refused_by_name() {
+    use punktfunk_core::wire::control::tag::{pad_lights, pad_motion, pad_touch, pad_triggers};
+    let decode = |kind, w: &BodyWriter| read_one(&w.frame(kind));
+    // Touch: the down flag is required and 0 or 1; positions fit 16 bits; index below 16.
+    let mut w = BodyWriter::new();
+    w.uint(pad_touch::INDEX, 0);
+    assert!(matches!(
+        decode(msg::PAD_TOUCH, &w),
+        Err(ControlError::MissingField { .. })
+    ));
+    w.uint(pad_touch::DOWN, 2);
+    assert_eq!(
+        decode(msg::PAD_TOUCH, &w),
+        Err(ControlError::BadValue("down"))
+    );
+    let mut w = BodyWriter::new();
+    w.uint(pad_touch::INDEX, 0)
+        .uint(pad_touch::DOWN, 1)
+        .uint(pad_touch::X, 65536);
+    assert_eq!(decode(msg::PAD_TOUCH, &w), Err(ControlError::BadValue("x")));
+    let mut w = BodyWriter::new();
+    w.uint(pad_touch::INDEX, 16).uint(pad_touch::DOWN, 0);
+    assert_eq!(
+        decode(msg::PAD_TOUCH, &w),
+        Err(ControlError::BadValue("pad index"))
+    );
+    // Motion: exactly three values per sensor, each a zigzag i32.
+    let mut w = BodyWriter::new();
+    w.uint(pad_motion::INDEX, 0)
+        .uints(pad_motion::GYRO, &[1, 2]);
+    assert_eq!(
+        decode(msg::PAD_MOTION, &w),
+        Err(ControlError::BadValue("gyro"))
+    );
+    let mut w = BodyWriter::new();
+    w.uint(pad_motion::INDEX, 0)
+        .uints(pad_motion::ACCEL, &[1, 2, 3, 4]);
+    assert_eq!(
+        decode(msg::PAD_MOTION, &w),
+        Err(ControlError::BadValue("accel"))
+    );
+    let mut w = BodyWriter::new();
+    w.uint(pad_motion::INDEX, 0)
+        .uints(pad_motion::GYRO, &[1, 1 << 32, 0]);
+    assert_eq!(
+        decode(msg::PAD_MOTION, &w),
+        Err(ControlError::BadValue("gyro"))
+    );
+    // Lights and triggers: fixed-size byte fields.
+    let mut w = BodyWriter::new();
+    w.uint(pad_lights::INDEX, 0).bytes(pad_lights::RGB, &[1, 2]);
+    assert_eq!(
+        decode(msg::PAD_LIGHTS, &w),
+        Err(ControlError::BadValue("rgb"))
+    );
+    let mut w = BodyWriter::new();
+    w.uint(pad_lights::INDEX, 0)
+        .uint(pad_lights::PLAYER_LEDS, 256);
+    assert_eq!(
+        decode(msg::PAD_LIGHTS, &w),
+        Err(ControlError::BadValue("player_leds"))
+    );
+    let mut w = BodyWriter::new();
+    w.uint(pad_triggers::INDEX, 0)
+        .bytes(pad_triggers::LEFT, &[0; 12]);
+    assert_eq!(
+        decode(msg::PAD_TRIGGERS, &w),
+        Err(ControlError::BadValue("trigger effect"))
+    );
+    // Every new type is bounded like the other small messages, from its header alone.
+    for kind in [
+        msg::PAD_TOUCH,
+        msg::PAD_MOTION,
+        msg::PAD_LIGHTS,
+        msg::PAD_TRIGGERS,
+    ] {
+        assert_eq!(body_bound(kind), 256);
+        let mut header = Vec::new();
+        punktfunk_core::control::varint::put(&mut header, kind);
+        punktfunk_core::control::varint::put(&mut header, 257);
+        let mut r = FrameReader::new();
+        r.push(&header);
+        assert!(matches!(r.next_frame(), Err(ControlError::TooLarge { .. })));
+    }
 }

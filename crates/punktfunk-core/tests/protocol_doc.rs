@@ -85,6 +85,13 @@ fn the_documented_control_messages_match_the_code() {
         (msg::RFI_REQUEST, "RfiRequest"),
         (msg::FEEDBACK, "Feedback"),
         (msg::INPUT_EVENT, "InputEvent"),
+        (msg::PAD_STATE, "PadState"),
+        (msg::PAD_REMOVED, "PadRemoved"),
+        (msg::RUMBLE, "Rumble"),
+        (msg::PAD_TOUCH, "PadTouch"),
+        (msg::PAD_MOTION, "PadMotion"),
+        (msg::PAD_LIGHTS, "PadLights"),
+        (msg::PAD_TRIGGERS, "PadTriggers"),
     ] {
         let row = format!("| {kind:#04X} | {name} |").replace("0X", "0x");
         assert!(doc.contains(&row), "{row} missing from docs/protocol.md");
@@ -97,6 +104,8 @@ fn the_documented_control_messages_match_the_code() {
         let label = std::str::from_utf8(label).unwrap();
         assert!(doc.contains(label), "{label} missing from docs/protocol.md");
     }
+    assert!(doc.contains(&format!("trigger effect [{}]", control::TRIGGER_EFFECT_LEN)));
+    assert!(doc.contains(&format!("blue [{}]", control::RGB_LEN)));
     assert!(doc.contains(&format!(
         "ALPN `{}`",
         std::str::from_utf8(control::ALPN).unwrap()

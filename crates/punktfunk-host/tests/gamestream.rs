@@ -234,7 +234,7 @@ fn moonlight_controllers_become_virtual_pads_or_pads_go_off_loudly() {
     let answer = stream(&python, &client, "h264", &["--pads"]);
     assert_streamed(&answer, &host);
     let sent = answer["input_sent"].as_array().cloned().unwrap_or_default();
-    assert_eq!(sent.len(), 5, "{answer}");
+    assert_eq!(sent.len(), 12, "{answer}");
     assert!(sent.iter().all(|e| e["rc"] == 0), "{answer}");
     let shows = |text: &str| host.log_shows(text, Duration::from_secs(5));
     let log = || host.log.lock().unwrap().clone();
@@ -250,11 +250,48 @@ fn moonlight_controllers_become_virtual_pads_or_pads_go_off_loudly() {
          left_stick: (1000, 32767), right_stick: (-5, -32768) }",
         "pad 0 PadState { buttons: 0, left_trigger: 0, right_trigger: 0, left_stick: (0, 0), \
          right_stick: (0, 0) }",
+        // The DualSense's touchpad (1920 × 1080): down at (0.25, 0.75), lifted.
+        "pad 1 Touchpad { points: [Some(TouchPoint { id: 0, x: 480, y: 809 }), None] }",
+        "pad 1 Touchpad { points: [None, None] }",
+        "pad 1 Battery { charge: Discharging, percent: 42 }",
         // Unplugged by the mask, then the rest when the stream ends.
         "pad 1 removed",
         "pad 0 removed",
+        "pads ended",
     ] {
         assert!(shows(line), "never logged {line}; sent {answer}\n{}", log());
+    }
+    // What reached the DualSense: down, (move,) up; the motion samples (unreliable on the
+    // wire, so at least one); the battery. The touch on the Xbox pad was dropped.
+    let ended = log()
+        .lines()
+        .find(|l| l.contains("pads ended"))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let count = |key: &str| -> u64 {
+        ended
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{key}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {key}= in {ended}"))
+    };
+    assert!(count("touch") >= 2, "{ended}");
+    assert!(count("motion") >= 1, "{ended}");
+    assert_eq!((count("battery"), count("ignored")), (1, 1), "{ended}");
+    // Motion is asked of a client only for a DualSense that exists, accelerometer and gyro at
+    // 100 Hz, as moonlight-common-c hands it to the client.
+    let motion_asked: Vec<_> = answer["pad_feedback"]
+        .as_array()
+        .expect("pad_feedback recorded")
+        .iter()
+        .filter(|f| f["kind"] == "motion")
+        .map(|f| ["number", "type", "rate_hz"].map(|k| f[k].as_u64().unwrap_or(u64::MAX)))
+        .collect();
+    if log().contains("pad 1: dualsense device made") {
+        assert_eq!(motion_asked, [[1, 1, 100], [1, 2, 100]], "{answer}");
+    } else {
+        assert!(motion_asked.is_empty(), "{answer}");
+        assert!(!log().contains("motion asked for"), "{}", log());
     }
     if std::path::Path::new("/dev/uinput").exists() {
         assert!(

@@ -246,8 +246,10 @@ fn garbage_is_refused_and_other_sessions_keep_streaming() {
     assert_eq!(num(&s, "frames_corrupt"), 0.0);
 }
 
-/// A native client's pad: plugged in, pressed, released and unplugged through the control
-/// stream; the host makes (or, without `/dev/uinput`, loudly cannot make) its virtual pad.
+/// A native client's pads: an Xbox pad plugged in, pressed, released and unplugged through the
+/// control stream; a DualSense touched and moved. The host makes (or, without the device nodes,
+/// loudly cannot make) the virtual pads; touch and motion reach the DualSense in its own units,
+/// and a touch on the Xbox pad is dropped.
 #[test]
 fn a_native_clients_pad_becomes_a_virtual_pad_or_pads_go_off_loudly() {
     let host = Host::start(&[]);
@@ -261,6 +263,12 @@ fn a_native_clients_pad_becomes_a_virtual_pad_or_pads_go_off_loudly() {
         "pad 0 PadState { buttons: 0, left_trigger: 0, right_trigger: 0, left_stick: (0, 0), \
          right_stick: (0, 0) }",
         "pad 0 removed",
+        "pad 1 arrived (dualsense)",
+        // The middle of the touchpad (32768 of 65535) in the DualSense's 1920 × 1080.
+        "pad 1 Touchpad { points: [Some(TouchPoint { id: 0, x: 960, y: 540 }), None] }",
+        "pad 1 Touchpad { points: [None, None] }",
+        // Two touches and two motion samples reached the DualSense; the Xbox pad's touch did not.
+        "touch=2 motion=2 battery=0 ignored=1",
     ] {
         assert!(
             host.log_shows(line, Duration::from_secs(5)),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use punktfunk_input::device::uhid::{mac_string, SonyFeedback, SonyKind, SonyPad};
 use punktfunk_input::device::uinput::XboxPad;
 use punktfunk_input::device::DeviceError;
-use punktfunk_input::gamepad::{buttons, PadState};
+use punktfunk_input::gamepad::{buttons, Battery, Charge, PadState};
 
 const EV_FF: u16 = 0x15;
 const FF_RUMBLE: u16 = 0x50;
@@ -237,7 +237,24 @@ fn sony_pad_round_trip(kind: SonyKind, mac: [u8; 6]) {
         buttons: buttons::A,
         ..PadState::default()
     };
-    pad.update(&state, None, None).unwrap();
+    pad.update(&state, None, None, None).unwrap();
+
+    // The battery the client reports is the one the driver shows (tenths, mid-point: 45 %).
+    let battery = Battery {
+        charge: Charge::Discharging,
+        percent: 42,
+    };
+    pad.update(&state, None, None, Some(&battery)).unwrap();
+    let supply = Path::new("/sys/class/power_supply").join(format!("ps-controller-battery-{uniq}"));
+    let capacity = wait_for(
+        Duration::from_secs(2),
+        || drain(&mut pad),
+        || {
+            let c = std::fs::read_to_string(supply.join("capacity")).ok()?;
+            (c.trim() == "45").then_some(())
+        },
+    );
+    assert!(capacity.is_some(), "{} never read 45 %", supply.display());
 
     // A game writes rumble through hidraw; it must come back through poll.
     let hidraw = wait_for(

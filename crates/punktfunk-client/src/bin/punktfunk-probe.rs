@@ -100,31 +100,65 @@ struct ConnectArgs {
     #[arg(long, value_name = "HZ")]
     mic_tone: Option<f32>,
     /// Plug in a virtual Xbox pad (index 0) once frames flow, press A with the left stick
-    /// pushed, release, and unplug it a second later.
+    /// pushed, release, and unplug it a second later; plug in a DualSense (index 1), touch its
+    /// touchpad, move it (gyro and accelerometer) and keep it to the end; touch the Xbox pad's
+    /// touchpad it has not got.
     #[arg(long)]
     pad_test: bool,
 }
 
-/// `--pad-test`'s pad states: A with the left stick up-right, then everything released.
-fn pad_test_reports() -> [punktfunk_core::control::PadReport; 2] {
-    use punktfunk_core::control::PadReport;
+/// `--pad-test`'s messages, one per turn once frames flow: pad 0 presses A with the left stick
+/// up-right and releases everything; pad 1, a DualSense, gets a finger down in the middle of
+/// its touchpad and lifted, a gyro sample of 90 °/s pitch and −45 °/s roll with 1 g on y, then
+/// a still gyro; a finger on pad 0 (an Xbox pad, no touchpad) comes last.
+fn pad_test_messages() -> Vec<punktfunk_core::control::Message> {
+    use punktfunk_core::control::{Message, PadMotion, PadReport, PadTouch};
+    use punktfunk_core::wire::control::pad_kind;
     let pressed = PadReport {
         index: 0,
-        kind: punktfunk_core::wire::control::pad_kind::XBOX,
+        kind: pad_kind::XBOX,
         buttons: 0x1000, // A
         left_trigger: 0,
         right_trigger: 200,
         left_stick: (12_000, 8_000),
         right_stick: (0, 0),
     };
-    [
-        pressed,
-        PadReport {
+    let finger = PadTouch {
+        index: 1,
+        pointer: 7,
+        down: true,
+        x: 32768,
+        y: 32768,
+    };
+    vec![
+        Message::Pad(pressed),
+        Message::Pad(PadReport {
             buttons: 0,
             right_trigger: 0,
             left_stick: (0, 0),
             ..pressed
-        },
+        }),
+        Message::Pad(PadReport {
+            index: 1,
+            kind: pad_kind::DUALSENSE,
+            ..PadReport::default()
+        }),
+        Message::PadTouch(finger),
+        Message::PadTouch(PadTouch {
+            down: false,
+            ..finger
+        }),
+        Message::PadMotion(PadMotion {
+            index: 1,
+            gyro: Some([90_000, 0, -45_000]),
+            accel: Some([0, 9_807, 0]),
+        }),
+        Message::PadMotion(PadMotion {
+            index: 1,
+            gyro: Some([0; 3]),
+            accel: None,
+        }),
+        Message::PadTouch(PadTouch { index: 0, ..finger }),
     ]
 }
 
@@ -462,8 +496,8 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
     let mut reconfigure = args.reconfigure;
     let mut inputs_left = args.send_input;
     let mut to_type = args.type_text.clone();
-    let mut pad_reports = if args.pad_test {
-        pad_test_reports().to_vec()
+    let mut pad_messages = if args.pad_test {
+        pad_test_messages()
     } else {
         Vec::new()
     };
@@ -513,9 +547,9 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
                 to_type = None;
             }
         }
-        if tally.first_at.is_some() && !pad_reports.is_empty() {
-            client.send(punktfunk_core::control::Message::Pad(pad_reports.remove(0)));
-            if pad_reports.is_empty() {
+        if tally.first_at.is_some() && !pad_messages.is_empty() {
+            client.send(pad_messages.remove(0));
+            if pad_messages.is_empty() {
                 pad_unplug_at = Some(Instant::now() + Duration::from_secs(1));
             }
         }

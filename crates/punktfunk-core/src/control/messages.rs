@@ -6,7 +6,7 @@ use std::str::FromStr;
 use super::codec::{BodyWriter, ControlError, Fields};
 use crate::wire::control::{
     codec as codec_bit, msg, tag, MAX_DEVICE_NAME, MAX_DIMENSION, MAX_REFRESH_MILLIHZ,
-    MAX_SPAKE_MESSAGE,
+    MAX_SPAKE_MESSAGE, RGB_LEN, TRIGGER_EFFECT_LEN,
 };
 
 /// A display mode: `width x height @ refresh`, the refresh in millihertz (59.94 Hz = 59940).
@@ -212,6 +212,29 @@ pub struct PadReport {
     pub right_stick: (i16, i16),
 }
 
+/// Client → host: a finger on a pad's touchpad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PadTouch {
+    pub index: u8,
+    /// The client's id of the finger, stable while it stays down.
+    pub pointer: u32,
+    /// Down at (x, y), new or moved; `false`: lifted (x, y mean nothing).
+    pub down: bool,
+    /// 0–65535 across the touchpad, from the left / top edge.
+    pub x: u16,
+    pub y: u16,
+}
+
+/// Client → host: a pad's motion sensors, each `None` when this message leaves it as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PadMotion {
+    pub index: u8,
+    /// Pitch, yaw, roll rates in millidegrees per second.
+    pub gyro: Option<[i32; 3]>,
+    /// x, y, z acceleration in mm/s², gravity included.
+    pub accel: Option<[i32; 3]>,
+}
+
 /// A pad index off the wire: below `MAX_PADS`.
 fn pad_index(v: u64) -> Result<u8, ControlError> {
     u8::try_from(v)
@@ -275,6 +298,22 @@ pub enum Message {
         low: u16,
         high: u16,
     },
+    PadTouch(PadTouch),
+    PadMotion(PadMotion),
+    /// Host → client: pad `index`'s lightbar colour and player LEDs, each `None` when the game
+    /// left it alone.
+    PadLights {
+        index: u8,
+        rgb: Option<[u8; RGB_LEN]>,
+        player_leds: Option<u8>,
+    },
+    /// Host → client: pad `index`'s adaptive-trigger effect blocks as the game wrote them to
+    /// the DualSense, each `None` when the game left that trigger alone.
+    PadTriggers {
+        index: u8,
+        left: Option<[u8; TRIGGER_EFFECT_LEN]>,
+        right: Option<[u8; TRIGGER_EFFECT_LEN]>,
+    },
     /// Client → host, instead of Hello: start a PIN pairing ceremony.
     PairRequest {
         device_name: String,
@@ -301,6 +340,29 @@ pub enum Message {
 
 fn narrow<T: TryFrom<u64>>(v: u64, name: &'static str) -> Result<T, ControlError> {
     T::try_from(v).map_err(|_| ControlError::BadValue(name))
+}
+
+/// An optional field of exactly `N` bytes.
+fn fixed<const N: usize>(
+    f: &Fields<'_>,
+    tag: u64,
+    name: &'static str,
+) -> Result<Option<[u8; N]>, ControlError> {
+    f.get(tag)
+        .map(|v| v.try_into().map_err(|_| ControlError::BadValue(name)))
+        .transpose()
+}
+
+/// An optional field of three zigzag-signed varints.
+fn signed3(f: &Fields<'_>, tag: u64, name: &'static str) -> Result<Option<[i32; 3]>, ControlError> {
+    let Some([a, b, c]) = f.uints::<3>(tag, name)? else {
+        return Ok(None);
+    };
+    Ok(Some([
+        unzigzag(a, name)?,
+        unzigzag(b, name)?,
+        unzigzag(c, name)?,
+    ]))
 }
 
 fn id16(v: &[u8], name: &'static str) -> Result<[u8; 16], ControlError> {
@@ -452,6 +514,52 @@ impl Message {
                     .uint(t::LOW, (*low).into())
                     .uint(t::HIGH, (*high).into());
                 msg::RUMBLE
+            }
+            Message::PadTouch(t) => {
+                use tag::pad_touch as tg;
+                w.uint(tg::INDEX, t.index.into())
+                    .uint(tg::POINTER, t.pointer.into())
+                    .uint(tg::DOWN, t.down.into())
+                    .uint(tg::X, t.x.into())
+                    .uint(tg::Y, t.y.into());
+                msg::PAD_TOUCH
+            }
+            Message::PadMotion(m) => {
+                use tag::pad_motion as tg;
+                w.uint(tg::INDEX, m.index.into());
+                if let Some(g) = m.gyro {
+                    w.uints(tg::GYRO, &g.map(zigzag));
+                }
+                if let Some(a) = m.accel {
+                    w.uints(tg::ACCEL, &a.map(zigzag));
+                }
+                msg::PAD_MOTION
+            }
+            Message::PadLights {
+                index,
+                rgb,
+                player_leds,
+            } => {
+                use tag::pad_lights as tg;
+                w.uint(tg::INDEX, (*index).into());
+                if let Some(rgb) = rgb {
+                    w.bytes(tg::RGB, rgb);
+                }
+                if let Some(leds) = player_leds {
+                    w.uint(tg::PLAYER_LEDS, (*leds).into());
+                }
+                msg::PAD_LIGHTS
+            }
+            Message::PadTriggers { index, left, right } => {
+                use tag::pad_triggers as tg;
+                w.uint(tg::INDEX, (*index).into());
+                if let Some(left) = left {
+                    w.bytes(tg::LEFT, left);
+                }
+                if let Some(right) = right {
+                    w.bytes(tg::RIGHT, right);
+                }
+                msg::PAD_TRIGGERS
             }
             Message::PairRequest { device_name, spake } => {
                 w.bytes(tag::pair::DEVICE_NAME, device_name.as_bytes())
@@ -670,6 +778,47 @@ impl Message {
                     index: pad_index(small(t::INDEX, "index")?)?,
                     low: narrow(f.uint(t::LOW, "low")?.unwrap_or(0), "low")?,
                     high: narrow(f.uint(t::HIGH, "high")?.unwrap_or(0), "high")?,
+                }
+            }
+            msg::PAD_TOUCH => {
+                use tag::pad_touch as tg;
+                Message::PadTouch(PadTouch {
+                    index: pad_index(small(tg::INDEX, "index")?)?,
+                    pointer: narrow(f.uint(tg::POINTER, "pointer")?.unwrap_or(0), "pointer")?,
+                    down: match small(tg::DOWN, "down")? {
+                        0 => false,
+                        1 => true,
+                        _ => return Err(ControlError::BadValue("down")),
+                    },
+                    x: narrow(f.uint(tg::X, "x")?.unwrap_or(0), "x")?,
+                    y: narrow(f.uint(tg::Y, "y")?.unwrap_or(0), "y")?,
+                })
+            }
+            msg::PAD_MOTION => {
+                use tag::pad_motion as tg;
+                Message::PadMotion(PadMotion {
+                    index: pad_index(small(tg::INDEX, "index")?)?,
+                    gyro: signed3(&f, tg::GYRO, "gyro")?,
+                    accel: signed3(&f, tg::ACCEL, "accel")?,
+                })
+            }
+            msg::PAD_LIGHTS => {
+                use tag::pad_lights as tg;
+                Message::PadLights {
+                    index: pad_index(small(tg::INDEX, "index")?)?,
+                    rgb: fixed(&f, tg::RGB, "rgb")?,
+                    player_leds: f
+                        .uint(tg::PLAYER_LEDS, "player_leds")?
+                        .map(|v| narrow(v, "player_leds"))
+                        .transpose()?,
+                }
+            }
+            msg::PAD_TRIGGERS => {
+                use tag::pad_triggers as tg;
+                Message::PadTriggers {
+                    index: pad_index(small(tg::INDEX, "index")?)?,
+                    left: fixed(&f, tg::LEFT, "trigger effect")?,
+                    right: fixed(&f, tg::RIGHT, "trigger effect")?,
                 }
             }
             kind => Message::Unknown { kind },

@@ -7,4 +7,6 @@ pub mod messages;
 pub mod varint;
 
 pub use codec::{ControlError, FrameReader};
-pub use messages::{Codec, Feedback, Hello, InputEvent, Message, Mode, PadReport, Welcome};
+pub use messages::{
+    Codec, Feedback, Hello, InputEvent, Message, Mode, PadMotion, PadReport, PadTouch, Welcome,
+};

@@ -90,6 +90,13 @@ pub const PING_PAYLOAD_LEN: usize = 16;
 // ---- DESCRIBE body (host capabilities; the client searches it for substrings) -------------
 
 pub const SDP_SS_FEATURE_FLAGS: &str = "x-ss-general.featureFlags";
+/// Its bits (`LI_FF_*`): without one the client refuses to send those packets.
+pub mod ss_feature {
+    /// Screen touch and pen packets.
+    pub const PEN_TOUCH_EVENTS: u32 = 0x01;
+    /// Controller touchpad and motion packets.
+    pub const CONTROLLER_TOUCH_EVENTS: u32 = 0x02;
+}
 pub const SDP_ENCRYPTION_SUPPORTED: &str = "x-ss-general.encryptionSupported";
 pub const SDP_ENCRYPTION_REQUESTED: &str = "x-ss-general.encryptionRequested";
 /// Line whose presence lets the client use reference-frame invalidation.

@@ -3,7 +3,8 @@
 //! stream; its messages are AES-GCM sealed (the control V2 scheme) and any that fails to open
 //! ends the stream. Input goes to the input sink, IDR requests to the video thread; a quit
 //! sends the graceful termination before the peer is let go; the stream's virtual pads are
-//! polled here and their rumble and lightbar sent to the client.
+//! polled here and their rumble, lightbar and trigger effects sent to the client, with the
+//! host's requests for motion reports.
 
 use std::collections::HashMap;
 use std::net::UdpSocket;
@@ -151,15 +152,15 @@ fn run(host: &mut enet::Host<UdpSocket>, gs: &GameStream, commands: &Receiver<Co
     }
 }
 
-/// Rumble and lightbar the games asked of each client's virtual pads, sent to that client.
-/// Polled here, every turn of the loop, because this thread owns the peers and the ciphers.
+/// What the games asked of each client's virtual pads, sent to that client. Polled here, every
+/// turn of the loop, because this thread owns the peers and the ciphers.
 fn send_pad_feedback(
     host: &mut enet::Host<UdpSocket>,
     clients: &mut HashMap<enet::PeerID, Client>,
 ) {
     for (id, client) in clients.iter_mut() {
         let feedback = lock(&client.live.pads).feedback();
-        for (ty, payload) in feedback.into_iter().map(pad_message) {
+        for (ty, payload) in feedback.into_iter().flat_map(pad_messages) {
             let sealed = client.cipher.seal(ty, &payload);
             let _ = host
                 .peer_mut(*id)
@@ -168,16 +169,50 @@ fn send_pad_feedback(
     }
 }
 
-/// A pad's feedback as the control message Moonlight takes: (type, payload).
-fn pad_message(feedback: crate::input::virtual_pads::Feedback) -> (u16, Vec<u8>) {
+/// Motion reports asked of a Moonlight client come at this rate (Sunshine's).
+const MOTION_REPORT_HZ: u16 = 100;
+
+/// A pad's feedback as the control messages Moonlight takes: (type, payload) each. Player LEDs
+/// have no GameStream message.
+fn pad_messages(feedback: crate::input::virtual_pads::Feedback) -> Vec<(u16, Vec<u8>)> {
     use crate::input::virtual_pads::Feedback;
-    use punktfunk_gamestream::control as messages;
+    use punktfunk_gamestream::control::{self as messages, TriggerEffect};
+    use punktfunk_gamestream::wire::control::DS_EFFECT_PAYLOAD_LEN;
+    use punktfunk_gamestream::wire::input::motion_type;
+    use punktfunk_input::gamepad::dualsense::TRIGGER_EFFECT_LEN;
+    const _: () = assert!(TRIGGER_EFFECT_LEN == 1 + DS_EFFECT_PAYLOAD_LEN);
     match feedback {
-        Feedback::Rumble { index, low, high } => messages::rumble(u16::from(index), low, high),
-        Feedback::Lightbar {
-            index,
-            rgb: (r, g, b),
-        } => messages::set_rgb_led(u16::from(index), r, g, b),
+        Feedback::Rumble { index, low, high } => {
+            vec![messages::rumble(u16::from(index), low, high)]
+        }
+        Feedback::Lights { index, rgb, .. } => rgb
+            .map(|(r, g, b)| messages::set_rgb_led(u16::from(index), r, g, b))
+            .into_iter()
+            .collect(),
+        Feedback::Triggers { index, left, right } => {
+            // The block is the mode byte and its parameters, the message's split.
+            let effect = |block: [u8; TRIGGER_EFFECT_LEN]| {
+                let mut parameters = [0u8; DS_EFFECT_PAYLOAD_LEN];
+                parameters.copy_from_slice(&block[1..]);
+                TriggerEffect {
+                    mode: block[0],
+                    parameters,
+                }
+            };
+            vec![messages::set_adaptive_triggers(
+                u16::from(index),
+                left.map(effect),
+                right.map(effect),
+            )]
+        }
+        Feedback::ReportMotion { index, sensors } => [
+            (sensors.accel, motion_type::ACCELEROMETER),
+            (sensors.gyro, motion_type::GYROSCOPE),
+        ]
+        .into_iter()
+        .filter(|(wanted, _)| *wanted)
+        .map(|(_, kind)| messages::set_motion_event(u16::from(index), MOTION_REPORT_HZ, kind))
+        .collect(),
     }
 }
 
@@ -248,5 +283,59 @@ fn client_left(gs: &GameStream, client: &Client, why: &str) {
         let connect_data = client.live.connect_data;
         // Joining the media threads must not stall the control thread.
         std::thread::spawn(move || session.stream_gone(connect_data));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::pads::MotionSensors;
+    use crate::input::virtual_pads::Feedback;
+    use punktfunk_gamestream::wire::control::message_type;
+
+    #[test]
+    fn pad_feedback_becomes_moonlights_messages() {
+        // Adaptive triggers: controller, flags (0x04 right, 0x08 left), left mode, right mode,
+        // left parameters, right parameters (moonlight-common-c `queueAsyncCallback`).
+        let right = [0x26, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        let messages = pad_messages(Feedback::Triggers {
+            index: 2,
+            left: None,
+            right: Some(right),
+        });
+        let mut payload = vec![2, 0, 0x04, 0x00, 0x26];
+        payload.extend_from_slice(&[0; 10]);
+        payload.extend_from_slice(&right[1..]);
+        assert_eq!(messages, [(message_type::SET_ADAPTIVE_TRIGGERS, payload)]);
+        // Motion: one request per sensor, controller u16, rate u16, type u8.
+        let messages = pad_messages(Feedback::ReportMotion {
+            index: 1,
+            sensors: MotionSensors {
+                accel: true,
+                gyro: true,
+            },
+        });
+        assert_eq!(
+            messages,
+            [
+                (message_type::SET_MOTION_EVENT, vec![1, 0, 100, 0, 0x01]),
+                (message_type::SET_MOTION_EVENT, vec![1, 0, 100, 0, 0x02])
+            ]
+        );
+        // The lightbar goes out, player LEDs alone have no message.
+        assert_eq!(
+            pad_messages(Feedback::Lights {
+                index: 0,
+                rgb: Some((1, 2, 3)),
+                player_leds: Some(4)
+            }),
+            [(message_type::SET_RGB_LED, vec![0, 0, 1, 2, 3])]
+        );
+        assert!(pad_messages(Feedback::Lights {
+            index: 0,
+            rgb: None,
+            player_leds: Some(4)
+        })
+        .is_empty());
     }
 }

@@ -40,6 +40,7 @@ pub async fn serve(listener: TcpListener, gs: Arc<GameStream>) {
 fn offer(gs: &GameStream) -> DescribeOffer {
     use punktfunk_gamestream::audio::OpusLayout;
     use punktfunk_gamestream::wire::codec_mode;
+    use punktfunk_gamestream::wire::rtsp::ss_feature;
     let surround_params = OpusLayout::advertised()
         .iter()
         .map(OpusLayout::surround_params)
@@ -50,7 +51,8 @@ fn offer(gs: &GameStream) -> DescribeOffer {
         ref_pic_invalidation: false,
         encryption_supported: encryption::CONTROL_V2 | encryption::VIDEO | encryption::AUDIO,
         encryption_requested: encryption::CONTROL_V2,
-        feature_flags: 0,
+        // Controller touchpad and motion reach the Sony pads; screen touch and pen not yet.
+        feature_flags: ss_feature::CONTROLLER_TOUCH_EVENTS,
         surround_params,
     }
 }

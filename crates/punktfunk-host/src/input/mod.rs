@@ -3,6 +3,7 @@
 mod mutter;
 pub mod pads;
 pub mod session_pads;
+pub mod sony_extras;
 pub mod virtual_pads;
 
 use punktfunk_gamestream::input::{InputEvent as GsEvent, Modifiers as GsModifiers, MouseButton};

@@ -2,14 +2,17 @@
 //! answering with what the device layer must do. Sans-IO, so every rule below is unit-tested
 //! without `/dev/uinput`.
 //!
-//! Moonlight's rules (shared/docs/gamestream/04-input.md §4.8, §4.9): an arrival packet creates
-//! pad `n` with a model; a state packet with `n`'s bit set in the active mask creates it as an
-//! Xbox pad if no arrival came (older clients, hosts that ignore arrivals); the mask is the
-//! client's whole set of pads, so a cleared bit removes that pad.
+//! Moonlight's rules (shared/docs/gamestream/04-input.md §4.8–§4.11, §4.15): an arrival packet
+//! creates pad `n` with a model; a state packet with `n`'s bit set in the active mask creates it
+//! as an Xbox pad if no arrival came (older clients, hosts that ignore arrivals); the mask is the
+//! client's whole set of pads, so a cleared bit removes that pad. Touchpad, motion and battery
+//! packets reach Sony pads only; for any other pad they are counted and dropped.
 
-use punktfunk_gamestream::input::{ControllerState, InputEvent};
+use punktfunk_gamestream::input::{ControllerState, InputEvent, MotionType, TouchEventType};
 use punktfunk_gamestream::wire::input::{capability, controller_type};
-use punktfunk_input::gamepad::{buttons, PadState};
+use punktfunk_input::gamepad::{buttons, ds4, dualsense, Battery, Motion, PadState, Touchpad};
+
+use super::sony_extras::{battery_from_moonlight, SonyExtras};
 
 /// Moonlight numbers controllers 0–15 (the active mask is 16 bits).
 pub const MAX_PADS: usize = 16;
@@ -49,6 +52,15 @@ impl PadKind {
         }
     }
 
+    /// A Sony pad's touchpad size; `None` for a pad without touchpad, sensors and battery.
+    pub fn touchpad_size(self) -> Option<(u16, u16)> {
+        match self {
+            Self::Xbox => None,
+            Self::DualSense => Some((dualsense::TOUCHPAD_WIDTH, dualsense::TOUCHPAD_HEIGHT)),
+            Self::DualShock4 => Some((ds4::TOUCHPAD_WIDTH, ds4::TOUCHPAD_HEIGHT)),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Xbox => "xbox",
@@ -61,9 +73,66 @@ impl PadKind {
 /// What the device layer must do, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PadAction {
-    Create { index: u8, kind: PadKind },
-    Update { index: u8, state: PadState },
-    Remove { index: u8 },
+    Create {
+        index: u8,
+        kind: PadKind,
+    },
+    Update {
+        index: u8,
+        state: PadState,
+    },
+    /// Sony pad `index`'s touchpad now holds these fingers.
+    Touch {
+        index: u8,
+        touchpad: Touchpad,
+    },
+    /// Sony pad `index`'s sensors now read this (raw units; the device stamps the time).
+    Motion {
+        index: u8,
+        motion: Motion,
+    },
+    Battery {
+        index: u8,
+        battery: Battery,
+    },
+    Remove {
+        index: u8,
+    },
+}
+
+impl PadAction {
+    /// The pad it is about.
+    pub fn index(&self) -> u8 {
+        match *self {
+            Self::Create { index, .. }
+            | Self::Update { index, .. }
+            | Self::Touch { index, .. }
+            | Self::Motion { index, .. }
+            | Self::Battery { index, .. }
+            | Self::Remove { index } => index,
+        }
+    }
+}
+
+/// Which motion sensors to ask a Moonlight client to report, which it only does when asked
+/// (chapter 03 §5.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MotionSensors {
+    pub accel: bool,
+    pub gyro: bool,
+}
+
+/// After pad `kind` arrived with `capabilities`: a Sony pad has both sensors, so ask for
+/// those the client's controller has. (Sunshine asks for both whenever its virtual pad has
+/// sensors, at 100 Hz each; a client without them ignores the request.)
+pub fn motion_to_ask(kind: PadKind, capabilities: u16) -> MotionSensors {
+    if kind.touchpad_size().is_none() {
+        return MotionSensors::default();
+    }
+    MotionSensors {
+        accel: capabilities & capability::ACCELEROMETER != 0,
+        gyro: capabilities & capability::GYROSCOPE != 0,
+    }
 }
 
 /// Every button flag [`PadState`] knows; the others (0x0800, bits above `MISC`) are dropped.
@@ -101,10 +170,20 @@ pub fn pad_state(c: &ControllerState) -> PadState {
     }
 }
 
+/// One pad the bank holds: its last state and, for a Sony pad, the rest.
+#[derive(Debug, Clone, Copy)]
+struct Pad {
+    state: PadState,
+    extras: Option<SonyExtras>,
+}
+
 /// One session's pads by controller number, each with the state it was last moved to.
 #[derive(Debug, Default)]
 pub struct PadBank {
-    pads: [Option<PadState>; MAX_PADS],
+    pads: [Option<Pad>; MAX_PADS],
+    /// Touch, motion and battery reports dropped: for no pad, a pad without them, or a
+    /// touchpad the pad does not have.
+    ignored: u64,
 }
 
 impl PadBank {
@@ -117,7 +196,12 @@ impl PadBank {
         self.len() == 0
     }
 
-    /// Applies one input event; anything but controller arrival and state yields nothing.
+    /// Touch, motion and battery reports dropped so far.
+    pub fn ignored(&self) -> u64 {
+        self.ignored
+    }
+
+    /// Applies one input event; anything but controller packets yields nothing.
     pub fn handle(&mut self, event: &InputEvent) -> Vec<PadAction> {
         match event {
             InputEvent::ControllerArrival {
@@ -133,8 +217,128 @@ impl PadBank {
                 .into_iter()
                 .collect(),
             InputEvent::Controller(state) => self.state(state),
+            InputEvent::ControllerTouch {
+                controller_number,
+                event,
+                touchpad_index,
+                pointer_id,
+                x,
+                y,
+                ..
+            } => {
+                // Both Sony pads have one touchpad (Moonlight's second is a Steam controller's).
+                if *touchpad_index != 0 {
+                    self.ignored += 1;
+                    return Vec::new();
+                }
+                let index = *controller_number;
+                let (pointer, at) = (*pointer_id, Some((*x, *y)));
+                self.extras(index, |e| match event {
+                    TouchEventType::Down | TouchEventType::Move => e.finger(pointer, at),
+                    TouchEventType::Up | TouchEventType::Cancel => e.finger(pointer, None),
+                    TouchEventType::CancelAll => e.lift_all(),
+                    // Hovering and pen buttons mean nothing on a touchpad.
+                    TouchEventType::Hover
+                    | TouchEventType::HoverLeave
+                    | TouchEventType::ButtonOnly => false,
+                })
+                .map(|e| PadAction::Touch {
+                    index,
+                    touchpad: e.touchpad(),
+                })
+                .into_iter()
+                .collect()
+            }
+            InputEvent::ControllerMotion {
+                controller_number,
+                motion,
+                x,
+                y,
+                z,
+            } => {
+                let sample = [*x, *y, *z];
+                self.motion(*controller_number, |e| match motion {
+                    MotionType::Gyroscope => e.gyro(sample),
+                    MotionType::Accelerometer => e.accel(sample),
+                })
+            }
+            InputEvent::ControllerBattery {
+                controller_number,
+                state,
+                percentage,
+            } => {
+                let battery = battery_from_moonlight(*state, *percentage);
+                let index = *controller_number;
+                self.extras(index, |e| e.set_battery(battery))
+                    .map(|e| PadAction::Battery {
+                        index,
+                        battery: e.battery(),
+                    })
+                    .into_iter()
+                    .collect()
+            }
             _ => Vec::new(),
         }
+    }
+
+    /// A native client's finger `pointer` on pad `index`'s touchpad: down at `(x, y)`
+    /// (0–65535 across the pad, left/top to right/bottom) or lifted.
+    pub fn native_touch(&mut self, touch: &punktfunk_core::control::PadTouch) -> Vec<PadAction> {
+        let scale = |v: u16| f32::from(v) / f32::from(u16::MAX);
+        let at = touch.down.then(|| (scale(touch.x), scale(touch.y)));
+        let index = touch.index;
+        self.extras(index, |e| e.finger(touch.pointer, at))
+            .map(|e| PadAction::Touch {
+                index,
+                touchpad: e.touchpad(),
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// A native client's motion sample: gyro in millidegrees/s, accelerometer in mm/s², each
+    /// absent when unchanged.
+    pub fn native_motion(&mut self, motion: &punktfunk_core::control::PadMotion) -> Vec<PadAction> {
+        let milli = |v: [i32; 3]| v.map(|c| c as f32 / 1000.0);
+        let (gyro, accel) = (motion.gyro.map(milli), motion.accel.map(milli));
+        self.motion(motion.index, |e| {
+            let g = gyro.is_some_and(|g| e.gyro(g));
+            let a = accel.is_some_and(|a| e.accel(a));
+            g | a
+        })
+    }
+
+    /// Runs `change` on Sony pad `index`'s extras; the extras if that changed them. Counts the
+    /// report as ignored when there is no such Sony pad.
+    fn extras(
+        &mut self,
+        index: u8,
+        change: impl FnOnce(&mut SonyExtras) -> bool,
+    ) -> Option<&SonyExtras> {
+        let extras = self
+            .pads
+            .get_mut(usize::from(index))
+            .and_then(Option::as_mut)
+            .and_then(|pad| pad.extras.as_mut());
+        let Some(extras) = extras else {
+            self.ignored += 1;
+            return None;
+        };
+        change(extras).then_some(&*extras)
+    }
+
+    fn motion(
+        &mut self,
+        index: u8,
+        change: impl FnOnce(&mut SonyExtras) -> bool,
+    ) -> Vec<PadAction> {
+        self.extras(index, change)
+            .map(|e| PadAction::Motion {
+                index,
+                motion: e.motion(),
+            })
+            .into_iter()
+            .collect()
     }
 
     /// A native client's pad `index` (of `kind`) is now in `state`: created on first word,
@@ -146,8 +350,8 @@ impl PadBank {
             .get_mut(usize::from(index))
             .and_then(Option::as_mut)
         {
-            if *held != state {
-                *held = state;
+            if held.state != state {
+                held.state = state;
                 actions.push(PadAction::Update { index, state });
             }
         }
@@ -180,9 +384,9 @@ impl PadBank {
         }
         actions.extend(self.create(index, PadKind::Xbox));
         let next = pad_state(c);
-        if let Some(state) = self.pads[usize::from(index)].as_mut() {
-            if *state != next {
-                *state = next;
+        if let Some(pad) = self.pads[usize::from(index)].as_mut() {
+            if pad.state != next {
+                pad.state = next;
                 actions.push(PadAction::Update { index, state: next });
             }
         }
@@ -195,7 +399,10 @@ impl PadBank {
         if slot.is_some() {
             return None;
         }
-        *slot = Some(PadState::default());
+        *slot = Some(Pad {
+            state: PadState::default(),
+            extras: kind.touchpad_size().map(|(w, h)| SonyExtras::new(w, h)),
+        });
         Some(PadAction::Create { index, kind })
     }
 
@@ -211,7 +418,8 @@ impl PadBank {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use punktfunk_gamestream::input::{decode_input, encode_input};
+    use punktfunk_gamestream::input::{decode_input, encode_input, BatteryState};
+    use punktfunk_input::gamepad::{Charge, TouchPoint};
     use std::collections::HashSet;
 
     /// Through Moonlight's byte layout and back, as the host receives it.
@@ -367,13 +575,276 @@ mod tests {
         assert!(bank.is_empty());
     }
 
+    fn touch(number: u8, event: TouchEventType, pointer: u32, x: f32, y: f32) -> InputEvent {
+        wire(InputEvent::ControllerTouch {
+            controller_number: number,
+            event,
+            touchpad_index: 0,
+            pointer_id: pointer,
+            x,
+            y,
+            pressure: 0.5,
+        })
+    }
+
+    fn motion(number: u8, motion: MotionType, v: [f32; 3]) -> InputEvent {
+        wire(InputEvent::ControllerMotion {
+            controller_number: number,
+            motion,
+            x: v[0],
+            y: v[1],
+            z: v[2],
+        })
+    }
+
+    fn battery(number: u8, state: BatteryState, percentage: u8) -> InputEvent {
+        wire(InputEvent::ControllerBattery {
+            controller_number: number,
+            state,
+            percentage,
+        })
+    }
+
+    #[test]
+    fn moonlight_touch_lands_on_the_sony_touchpad_in_its_coordinates() {
+        let mut bank = PadBank::default();
+        bank.handle(&arrival(
+            0,
+            controller_type::PLAYSTATION,
+            capability::TOUCHPAD,
+        ));
+        bank.handle(&arrival_with(1, controller_type::PLAYSTATION, 0, 0xFFFF));
+        let down = bank.handle(&touch(0, TouchEventType::Down, 42, 0.5, 1.0));
+        let point = |id, x, y| Some(TouchPoint { id, x, y });
+        assert_eq!(
+            down,
+            [PadAction::Touch {
+                index: 0,
+                touchpad: Touchpad {
+                    points: [point(0, 960, 1079), None]
+                }
+            }]
+        );
+        // The DualShock 4's touchpad is 942 high; out-of-range coordinates clamp.
+        let ds4 = bank.handle(&touch(1, TouchEventType::Move, 7, 1.5, -0.5));
+        assert_eq!(
+            ds4,
+            [PadAction::Touch {
+                index: 1,
+                touchpad: Touchpad {
+                    points: [point(0, 1919, 0), None]
+                }
+            }]
+        );
+        // Hover means nothing on a touchpad; up lifts the finger.
+        assert!(bank
+            .handle(&touch(0, TouchEventType::Hover, 42, 0.1, 0.1))
+            .is_empty());
+        assert_eq!(
+            bank.handle(&touch(0, TouchEventType::Up, 42, 0.0, 0.0)),
+            [PadAction::Touch {
+                index: 0,
+                touchpad: Touchpad::default()
+            }]
+        );
+        bank.handle(&touch(1, TouchEventType::Down, 8, 0.0, 0.0));
+        assert_eq!(
+            bank.handle(&touch(1, TouchEventType::CancelAll, 0, 0.0, 0.0)),
+            [PadAction::Touch {
+                index: 1,
+                touchpad: Touchpad::default()
+            }]
+        );
+        assert_eq!(bank.ignored(), 0);
+        // The second touchpad is not a DualSense's.
+        let mut second = touch(0, TouchEventType::Down, 1, 0.5, 0.5);
+        if let InputEvent::ControllerTouch { touchpad_index, .. } = &mut second {
+            *touchpad_index = 1;
+        }
+        assert!(bank.handle(&second).is_empty());
+        assert_eq!(bank.ignored(), 1);
+    }
+
+    #[test]
+    fn moonlight_motion_and_battery_become_raw_units_on_sony_pads_only() {
+        let mut bank = PadBank::default();
+        bank.handle(&arrival(
+            0,
+            controller_type::PLAYSTATION,
+            capability::GYROSCOPE,
+        ));
+        let gyro = bank.handle(&motion(0, MotionType::Gyroscope, [10.0, -2.5, 0.0]));
+        assert_eq!(
+            gyro,
+            [PadAction::Motion {
+                index: 0,
+                motion: Motion {
+                    gyro: [160, -40, 0],
+                    ..Motion::default()
+                }
+            }]
+        );
+        let g = punktfunk_input::gamepad::STANDARD_GRAVITY;
+        let accel = bank.handle(&motion(0, MotionType::Accelerometer, [0.0, -g, 2.0 * g]));
+        assert_eq!(
+            accel,
+            [PadAction::Motion {
+                index: 0,
+                motion: Motion {
+                    gyro: [160, -40, 0],
+                    accel: [0, -8192, 16384],
+                    timestamp: 0,
+                }
+            }]
+        );
+        // The same sample again changes nothing.
+        assert!(bank
+            .handle(&motion(0, MotionType::Accelerometer, [0.0, -g, 2.0 * g]))
+            .is_empty());
+        assert_eq!(
+            bank.handle(&battery(0, BatteryState::Charging, 61)),
+            [PadAction::Battery {
+                index: 0,
+                battery: Battery {
+                    charge: Charge::Charging,
+                    percent: 61
+                }
+            }]
+        );
+        // An Xbox pad, and a pad that does not exist, drop all three (counted).
+        bank.handle(&arrival(1, controller_type::XBOX, capability::GYROSCOPE));
+        for event in [
+            motion(1, MotionType::Gyroscope, [1.0; 3]),
+            touch(1, TouchEventType::Down, 1, 0.5, 0.5),
+            battery(1, BatteryState::Full, 100),
+            motion(9, MotionType::Gyroscope, [1.0; 3]),
+        ] {
+            assert!(bank.handle(&event).is_empty(), "{event:?}");
+        }
+        assert_eq!(bank.ignored(), 4);
+    }
+
+    #[test]
+    fn motion_is_asked_of_sony_pads_for_the_sensors_the_client_has() {
+        let both = capability::ACCELEROMETER | capability::GYROSCOPE;
+        let ask = |accel, gyro| MotionSensors { accel, gyro };
+        assert_eq!(motion_to_ask(PadKind::DualSense, both), ask(true, true));
+        assert_eq!(
+            motion_to_ask(PadKind::DualShock4, capability::GYROSCOPE),
+            ask(false, true)
+        );
+        assert_eq!(
+            motion_to_ask(PadKind::DualSense, capability::TOUCHPAD),
+            ask(false, false)
+        );
+        assert_eq!(motion_to_ask(PadKind::Xbox, both), ask(false, false));
+    }
+
+    #[test]
+    fn native_touch_and_motion_use_their_own_units() {
+        use punktfunk_core::control::{PadMotion, PadTouch};
+        let mut bank = PadBank::default();
+        bank.native_state(3, PadKind::DualSense, PadState::default());
+        let touch = |down, x, y| PadTouch {
+            index: 3,
+            pointer: 5,
+            down,
+            x,
+            y,
+        };
+        assert_eq!(
+            bank.native_touch(&touch(true, u16::MAX, 0)),
+            [PadAction::Touch {
+                index: 3,
+                touchpad: Touchpad {
+                    points: [
+                        Some(TouchPoint {
+                            id: 0,
+                            x: 1919,
+                            y: 0
+                        }),
+                        None
+                    ]
+                }
+            }]
+        );
+        assert_eq!(
+            bank.native_touch(&touch(false, 0, 0)),
+            [PadAction::Touch {
+                index: 3,
+                touchpad: Touchpad::default()
+            }]
+        );
+        // Millidegrees per second and mm/s²; an absent sensor keeps its reading.
+        let m = bank.native_motion(&PadMotion {
+            index: 3,
+            gyro: Some([1000, -500, 3_000_000]),
+            accel: None,
+        });
+        let gyro = [16, -8, i16::MAX];
+        assert_eq!(
+            m,
+            [PadAction::Motion {
+                index: 3,
+                motion: Motion {
+                    gyro,
+                    ..Motion::default()
+                }
+            }]
+        );
+        let m = bank.native_motion(&PadMotion {
+            index: 3,
+            gyro: None,
+            accel: Some([0, 9807, 0]),
+        });
+        assert_eq!(
+            m,
+            [PadAction::Motion {
+                index: 3,
+                motion: Motion {
+                    gyro,
+                    accel: [0, 8192, 0],
+                    timestamp: 0
+                }
+            }]
+        );
+        // An Xbox pad has neither.
+        bank.native_state(4, PadKind::Xbox, PadState::default());
+        assert!(bank
+            .native_touch(&PadTouch {
+                index: 4,
+                ..touch(true, 1, 1)
+            })
+            .is_empty());
+        assert_eq!(bank.ignored(), 1);
+    }
+
     fn any_event() -> impl Strategy<Value = InputEvent> {
+        let touch_event = prop_oneof![
+            Just(TouchEventType::Down),
+            Just(TouchEventType::Move),
+            Just(TouchEventType::Up),
+            Just(TouchEventType::Cancel),
+            Just(TouchEventType::CancelAll),
+            Just(TouchEventType::Hover),
+        ];
         prop_oneof![
             (0u16..20, any::<u16>(), any::<u32>(), any::<[i16; 4]>())
                 .prop_map(|(n, mask, b, s)| controller(n, mask, b, s)),
             (0u8..20, 0u8..5, any::<u16>(), any::<u32>())
                 .prop_map(|(n, t, c, b)| arrival_with(n, t, c, b)),
             Just(wire(InputEvent::EnableHaptics)),
+            (0u8..20, touch_event, 0u32..4, -1.0f32..2.0, -1.0f32..2.0)
+                .prop_map(|(n, e, p, x, y)| touch(n, e, p, x, y)),
+            (0u8..20, any::<bool>(), any::<[i16; 3]>()).prop_map(|(n, gyro, v)| {
+                let kind = if gyro {
+                    MotionType::Gyroscope
+                } else {
+                    MotionType::Accelerometer
+                };
+                motion(n, kind, v.map(|c| f32::from(c) / 10.0))
+            }),
+            (0u8..20, 0u8..=100).prop_map(|(n, p)| battery(n, BatteryState::Discharging, p)),
         ]
     }
 
@@ -384,12 +855,26 @@ mod tests {
         fn bank_keeps_its_invariants(events in prop::collection::vec(any_event(), 0..64)) {
             let mut bank = PadBank::default();
             let mut alive = HashSet::new();
+            let mut sony = HashSet::new();
             for event in &events {
                 for action in bank.handle(event) {
                     match action {
-                        PadAction::Create { index, .. } => prop_assert!(alive.insert(index)),
+                        PadAction::Create { index, kind } => {
+                            prop_assert!(alive.insert(index));
+                            if kind != PadKind::Xbox {
+                                sony.insert(index);
+                            }
+                        }
                         PadAction::Update { index, .. } => prop_assert!(alive.contains(&index)),
-                        PadAction::Remove { index } => prop_assert!(alive.remove(&index)),
+                        PadAction::Touch { index, .. }
+                        | PadAction::Motion { index, .. }
+                        | PadAction::Battery { index, .. } => {
+                            prop_assert!(alive.contains(&index) && sony.contains(&index));
+                        }
+                        PadAction::Remove { index } => {
+                            prop_assert!(alive.remove(&index));
+                            sony.remove(&index);
+                        }
                     }
                 }
                 prop_assert!(alive.len() <= MAX_PADS);

@@ -536,6 +536,14 @@ async fn control_loop(
                     },
                 );
             }
+            Message::PadTouch(touch) => {
+                steering.input_events.fetch_add(1, Ordering::Relaxed);
+                pads.native_touch(&touch);
+            }
+            Message::PadMotion(motion) => {
+                steering.input_events.fetch_add(1, Ordering::Relaxed);
+                pads.native_motion(&motion);
+            }
             Message::PadRemoved { index } => pads.native_removed(index),
             Message::Unknown { kind } => tracing::debug!(kind, "unknown control message skipped"),
             other => tracing::debug!(?other, "control message ignored in this state"),
@@ -543,22 +551,40 @@ async fn control_loop(
     }
 }
 
-/// How often the pads' feedback (rumble) is looked at.
+/// How often the pads' feedback is looked at.
 const PAD_FEEDBACK_POLL: Duration = Duration::from_millis(10);
 
-/// Rumble the games asked of the session's pads, to the client. (The lightbar has no native
-/// message yet.)
+/// What the games asked of the session's pads, to the client.
 async fn send_pad_feedback(
     send: &mut quinn::SendStream,
     pads: &mut crate::input::session_pads::SessionPads,
 ) -> Result<(), Refusal> {
-    use crate::input::virtual_pads::Feedback;
     for feedback in pads.feedback() {
-        if let Feedback::Rumble { index, low, high } = feedback {
-            control_io::send(send, &Message::Rumble { index, low, high }).await?;
+        if let Some(message) = pad_message(feedback) {
+            control_io::send(send, &message).await?;
         }
     }
     Ok(())
+}
+
+/// A pad's feedback as the native message; `None` for what a native client needs no word of
+/// (it sends motion unasked).
+fn pad_message(feedback: crate::input::virtual_pads::Feedback) -> Option<Message> {
+    use crate::input::virtual_pads::Feedback;
+    Some(match feedback {
+        Feedback::Rumble { index, low, high } => Message::Rumble { index, low, high },
+        Feedback::Lights {
+            index,
+            rgb,
+            player_leds,
+        } => Message::PadLights {
+            index,
+            rgb: rgb.map(|(r, g, b)| [r, g, b]),
+            player_leds,
+        },
+        Feedback::Triggers { index, left, right } => Message::PadTriggers { index, left, right },
+        Feedback::ReportMotion { .. } => return None,
+    })
 }
 
 /// The session's desktop audio (with its channel count) and the virtual microphone (with the
@@ -662,4 +688,50 @@ fn unix_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::pads::MotionSensors;
+    use crate::input::virtual_pads::Feedback;
+
+    #[test]
+    fn pad_feedback_becomes_native_messages() {
+        let effect = [0x21, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        assert_eq!(
+            pad_message(Feedback::Lights {
+                index: 4,
+                rgb: Some((255, 0, 128)),
+                player_leds: None
+            }),
+            Some(Message::PadLights {
+                index: 4,
+                rgb: Some([255, 0, 128]),
+                player_leds: None
+            })
+        );
+        assert_eq!(
+            pad_message(Feedback::Triggers {
+                index: 0,
+                left: Some(effect),
+                right: None
+            }),
+            Some(Message::PadTriggers {
+                index: 0,
+                left: Some(effect),
+                right: None
+            })
+        );
+        assert_eq!(
+            pad_message(Feedback::ReportMotion {
+                index: 0,
+                sensors: MotionSensors {
+                    accel: true,
+                    gyro: true
+                }
+            }),
+            None
+        );
+    }
 }

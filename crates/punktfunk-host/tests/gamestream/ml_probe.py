@@ -68,9 +68,18 @@ stream [--app Desktop] [--codec h264|hevc] [--width 1280] [--height 720] [--fps 
       {"event": "scroll", "clicks": 1, "amount": 120, "call": "LiSendScrollEvent"}
       {"event": "text", "text": "hé", "utf8_hex": "68c3a9", "length": 3}
     with --pads instead:
-      {"event": "arrival", "number": n, "type": 1|2, "buttons": flags}
+      {"event": "arrival", "number": n, "type": 1|2, "buttons": flags, "capabilities": flags}
       {"event": "controller", "number": n, "mask": m, "buttons": flags, "triggers": [l, r],
        "sticks": [lx, ly, rx, ry]}
+      {"event": "touch", "number": n, "type": 1|2|3, "pointer": p, "x": f, "y": f}
+      {"event": "motion", "number": n, "type": 1|2, "xyz": [f, f, f]}
+      {"event": "battery", "number": n, "state": s, "percent": p}
+    and "pad_feedback": what the host sent back for the pads, in arrival order:
+      {"kind": "motion", "number": n, "type": 1|2, "rate_hz": r}
+      {"kind": "led", "number": n, "rgb": [r, g, b]}
+      {"kind": "triggers", "number": n, "flags": f, "modes": [l, r], "left": [10 bytes],
+       "right": [10 bytes]}
+      {"kind": "rumble", "number": n, "low": l, "high": h}
 
 quit
     {"ok": bool, "seconds": float, "error": str|null, "error_type": str|null}
@@ -320,6 +329,18 @@ LI_CTYPE_XBOX = 0x01
 LI_CTYPE_PS = 0x02
 LI_CCAP_ANALOG_TRIGGERS = 0x01
 LI_CCAP_RUMBLE = 0x02
+LI_CCAP_TOUCHPAD = 0x08
+LI_CCAP_ACCEL = 0x10
+LI_CCAP_GYRO = 0x20
+LI_CCAP_BATTERY_STATE = 0x40
+LI_CCAP_RGB_LED = 0x80
+LI_TOUCH_EVENT_DOWN = 0x01
+LI_TOUCH_EVENT_UP = 0x02
+LI_TOUCH_EVENT_MOVE = 0x03
+LI_MOTION_TYPE_ACCEL = 0x01
+LI_MOTION_TYPE_GYRO = 0x02
+LI_BATTERY_STATE_DISCHARGING = 0x02
+STANDARD_GRAVITY = 9.80665
 A_FLAG = 0x1000
 TOUCHPAD_FLAG = 0x100000
 MISC_FLAG = 0x200000
@@ -351,6 +372,13 @@ class InputSender:
         "LiSendMultiControllerEvent": ([ctypes.c_short, ctypes.c_short, ctypes.c_int,
                                         ctypes.c_ubyte, ctypes.c_ubyte] + [ctypes.c_short] * 4,
                                        ctypes.c_int),
+        "LiSendControllerTouchEvent": ([ctypes.c_uint8, ctypes.c_uint8, ctypes.c_uint32,
+                                        ctypes.c_float, ctypes.c_float, ctypes.c_float],
+                                       ctypes.c_int),
+        "LiSendControllerMotionEvent": ([ctypes.c_uint8, ctypes.c_uint8, ctypes.c_float,
+                                         ctypes.c_float, ctypes.c_float], ctypes.c_int),
+        "LiSendControllerBatteryEvent": ([ctypes.c_uint8, ctypes.c_uint8, ctypes.c_uint8],
+                                         ctypes.c_int),
     }
 
     def __init__(self) -> None:
@@ -417,12 +445,18 @@ class InputSender:
         return sent
 
     def pads(self, gap_s: float = 0.05) -> list[dict]:
-        """Two pads as a client with two controllers: an Xbox pad (0) and a DualSense (1)
-        arrive, pad 0 presses A with the triggers and sticks at their ends, releases, and then
-        pad 1 is unplugged (its bit cleared in the active mask)."""
+        """Two pads as a client with two controllers: an Xbox pad (0) and a DualSense (1, with
+        touchpad, motion sensors, battery and lightbar) arrive, pad 0 presses A with the
+        triggers and sticks at their ends and releases; a finger goes down on pad 1's touchpad
+        at (0.25, 0.75), moves to the middle and lifts, pad 1 reports 1 g on y and a rotation of
+        90 deg/s pitch, -45 deg/s roll and a battery at 42 % discharging; a finger touches pad 0
+        (which has no touchpad); then pad 1 is unplugged (its bit cleared in the active mask)."""
         sent: list[dict] = []
         arrival = self.fns["LiSendControllerArrivalEvent"]
         state = self.fns["LiSendMultiControllerEvent"]
+        touch = self.fns["LiSendControllerTouchEvent"]
+        motion = self.fns["LiSendControllerMotionEvent"]
+        battery = self.fns["LiSendControllerBatteryEvent"]
 
         def send(entry: dict, rc: int) -> None:
             entry["rc"] = int(rc)
@@ -430,17 +464,40 @@ class InputSender:
             log.info("input: %s", entry)
             time.sleep(gap_s)
 
-        for number, ctype, buttons in ((0, LI_CTYPE_XBOX, 0xFFFF),
-                                       (1, LI_CTYPE_PS, 0xFFFF | TOUCHPAD_FLAG | MISC_FLAG)):
-            send({"event": "arrival", "number": number, "type": ctype, "buttons": buttons},
-                 arrival(number, 0b11, ctype, buttons, LI_CCAP_ANALOG_TRIGGERS | LI_CCAP_RUMBLE))
+        sony = (LI_CCAP_ANALOG_TRIGGERS | LI_CCAP_RUMBLE | LI_CCAP_TOUCHPAD | LI_CCAP_ACCEL
+                | LI_CCAP_GYRO | LI_CCAP_BATTERY_STATE | LI_CCAP_RGB_LED)
+        for number, ctype, buttons, caps in (
+                (0, LI_CTYPE_XBOX, 0xFFFF, LI_CCAP_ANALOG_TRIGGERS | LI_CCAP_RUMBLE),
+                (1, LI_CTYPE_PS, 0xFFFF | TOUCHPAD_FLAG | MISC_FLAG, sony)):
+            send({"event": "arrival", "number": number, "type": ctype, "buttons": buttons,
+                  "capabilities": caps},
+                 arrival(number, 0b11, ctype, buttons, caps))
         for mask, number, buttons, lt, rt, sticks in (
                 (0b11, 0, A_FLAG, 0, 200, (1000, 32767, -5, -32768)),
-                (0b11, 0, 0, 0, 0, (0, 0, 0, 0)),
-                (0b01, 1, 0, 0, 0, (0, 0, 0, 0))):
+                (0b11, 0, 0, 0, 0, (0, 0, 0, 0))):
             send({"event": "controller", "number": number, "mask": mask, "buttons": buttons,
                   "triggers": [lt, rt], "sticks": list(sticks)},
                  state(number, mask, buttons, lt, rt, *sticks))
+        def finger(number: int, kind: int, pointer: int, x: float, y: float) -> None:
+            pressure = 0.0 if kind == LI_TOUCH_EVENT_UP else 1.0
+            send({"event": "touch", "number": number, "type": kind, "pointer": pointer,
+                  "x": x, "y": y},
+                 touch(number, kind, pointer, x, y, pressure))
+
+        finger(1, LI_TOUCH_EVENT_DOWN, 5, 0.25, 0.75)
+        finger(1, LI_TOUCH_EVENT_MOVE, 5, 0.5, 0.5)
+        finger(1, LI_TOUCH_EVENT_UP, 5, 0.5, 0.5)
+        for kind, xyz in ((LI_MOTION_TYPE_ACCEL, (0.0, STANDARD_GRAVITY, 0.0)),
+                          (LI_MOTION_TYPE_GYRO, (90.0, 0.0, -45.0))):
+            send({"event": "motion", "number": 1, "type": kind, "xyz": list(xyz)},
+                 motion(1, kind, *xyz))
+        send({"event": "battery", "number": 1, "state": LI_BATTERY_STATE_DISCHARGING,
+              "percent": 42},
+             battery(1, LI_BATTERY_STATE_DISCHARGING, 42))
+        finger(0, LI_TOUCH_EVENT_DOWN, 1, 0.5, 0.5)
+        send({"event": "controller", "number": 1, "mask": 0b01, "buttons": 0,
+              "triggers": [0, 0], "sticks": [0, 0, 0, 0]},
+             state(1, 0b01, 0, 0, 0, 0, 0, 0, 0))
         return sent
 
     def send_all(self, key_code: int = 0x41, scroll: str = "clicks", text: str = "hé",
@@ -485,6 +542,63 @@ class InputSender:
                  {"event": "text", "text": text, "utf8_hex": raw.hex(), "length": len(raw)},
                  raw, len(raw))
         return sent, skipped
+
+
+class PadFeedback:
+    """What the host sends back for the pads, as moonlight-common-c hands it to a client: its
+    listener callbacks for rumble, motion requests, LEDs and adaptive triggers, recorded.
+    moonlight-python leaves them unset; install() adds them to every session it starts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: list[dict] = []
+
+    def _record(self, event: dict) -> None:
+        with self._lock:
+            self._events.append(event)
+        log.info("pad feedback: %s", event)
+
+    def events(self) -> list[dict]:
+        with self._lock:
+            return list(self._events)
+
+    def install(self) -> None:
+        from moonlight_python import stream
+
+        original = stream.StreamingSession._make_connection_callbacks
+        record = self._record
+
+        def patched(session):
+            cl = original(session)
+            ffi = session._ffi
+
+            @ffi.callback("void(unsigned short, unsigned short, unsigned short)")
+            def rumble(number, low, high):
+                record({"kind": "rumble", "number": number, "low": low, "high": high})
+
+            @ffi.callback("void(uint16_t, uint8_t, uint16_t)")
+            def motion(number, kind, rate_hz):
+                record({"kind": "motion", "number": number, "type": kind, "rate_hz": rate_hz})
+
+            @ffi.callback("void(uint16_t, uint8_t, uint8_t, uint8_t)")
+            def led(number, r, g, b):
+                record({"kind": "led", "number": number, "rgb": [r, g, b]})
+
+            @ffi.callback("void(uint16_t, uint8_t, uint8_t, uint8_t, uint8_t *, uint8_t *)")
+            def triggers(number, flags, mode_left, mode_right, left, right):
+                record({"kind": "triggers", "number": number, "flags": flags,
+                        "modes": [mode_left, mode_right],
+                        "left": list(bytes(ffi.buffer(left, 10))),
+                        "right": list(bytes(ffi.buffer(right, 10)))})
+
+            session._callbacks.extend([rumble, motion, led, triggers])
+            cl.rumble = rumble
+            cl.setMotionEventState = motion
+            cl.setControllerLED = led
+            cl.setAdaptiveTriggers = triggers
+            return cl
+
+        stream.StreamingSession._make_connection_callbacks = patched
 
 
 # --------------------------------------------------------------------------------------------
@@ -787,6 +901,12 @@ def cmd_stream(args, run: Run) -> int:
         res["error_type"] = type(e).__name__
         return 0
 
+    feedback = None
+    if args.pads:
+        feedback = PadFeedback()
+        feedback.install()
+        res["pad_feedback"] = []
+
     run.set_phase("start_stream")
     t0 = time.monotonic()
     try:
@@ -805,6 +925,8 @@ def cmd_stream(args, run: Run) -> int:
     try:
         _stream_window(args, run, client, session, manager)
     finally:
+        if feedback is not None:
+            res["pad_feedback"] = feedback.events()
         run.set_phase("stop_stream")
         if session is not None:
             res["terminated"] = bool(session.is_terminated)
@@ -1193,7 +1315,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--pads", action="store_true",
                     help="instead of the fixed sequence: two controllers arrive (Xbox 0, "
                          "PlayStation 1), pad 0 presses A with triggers and sticks, pad 1 is "
-                         "unplugged (see InputSender.pads)")
+                         "touched, moved and reports its battery, then is unplugged (see "
+                         "InputSender.pads); the host's pad feedback is recorded")
     sp.add_argument("--quit", action="store_true",
                     help="after the window, quit the app (HTTPS /cancel), time it and wait for "
                          "the stream to terminate")

@@ -3,9 +3,9 @@
 //! pads: the driver refuses a second pad with a MAC it already knows) and firmware info.
 //!
 //! Layouts follow the driver's `dualsense_get_*` / `dualshock4_get_*` readers (USB variants).
-//! The calibration is chosen so the driver's scaling is exactly 1:1: raw gyro units become
-//! 1/1024 °/s and raw accelerometer units 1/8192 g, the units [`crate::gamepad::Motion`]
-//! documents.
+//! The calibration says what [`crate::gamepad::Motion`] documents: 16 raw gyro units per °/s
+//! (the driver scales them by exactly 64 to its 1/1024 °/s; SDL, reading hidraw, accepts the
+//! same calibration) and 8192 raw accelerometer units per g (scaled 1:1).
 
 /// DualSense feature report ids and their full lengths (report id included).
 pub mod dualsense {
@@ -37,15 +37,14 @@ pub mod ds4 {
 /// Where the pairing reports carry the MAC address (little-endian byte order, 6 bytes).
 const MAC_AT: usize = 1;
 
-/// The driver's normalisation targets: units per °/s and per g.
-const GYRO_RES_PER_DEG_S: i32 = 1024;
-const ACC_RES_PER_G: i32 = 8192;
+use crate::gamepad::{ACCEL_RAW_PER_G, GYRO_RAW_PER_DEG_S};
+
 /// Calibrated gyro speed (°/s) and the raw reading that speed gives each way. The driver
-/// scales by `2 * speed * 1024 / (plus - minus)`, which these make exactly 1.
+/// scales by `2 * speed * 1024 / (plus - minus)`, which these make exactly 1024 / 16 = 64.
 const GYRO_SPEED: i16 = 30;
-const GYRO_RAW_AT_SPEED: i16 = (GYRO_SPEED as i32 * GYRO_RES_PER_DEG_S) as i16;
+const GYRO_RAW_AT_SPEED: i16 = GYRO_SPEED * GYRO_RAW_PER_DEG_S;
 /// Raw accelerometer readings at +1 g and −1 g: bias 0, scale `2 * 8192 / (plus - minus)` = 1.
-const ACC_RAW_AT_1G: i16 = ACC_RES_PER_G as i16;
+const ACC_RAW_AT_1G: i16 = ACCEL_RAW_PER_G;
 
 /// The calibration block both pads share (USB): 17 little-endian i16 from byte 1: gyro bias
 /// (pitch, yaw, roll), then plus/minus per gyro axis, the speed plus/minus, and plus/minus per
@@ -166,6 +165,10 @@ pub fn ds4_feature_report(report_id: u8, mac: [u8; 6]) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    /// The driver's normalisation targets: units per °/s and per g.
+    const GYRO_RES_PER_DEG_S: i32 = 1024;
+    const ACC_RES_PER_G: i32 = 8192;
+
     fn le16(r: &[u8], at: usize) -> i32 {
         i32::from(i16::from_le_bytes([r[at], r[at + 1]]))
     }
@@ -197,18 +200,34 @@ mod tests {
     }
 
     #[test]
-    fn calibration_scales_one_to_one_and_never_divides_by_zero() {
+    fn calibration_scales_to_the_drivers_units_and_never_divides_by_zero() {
+        let gyro_scale = GYRO_RES_PER_DEG_S / i32::from(GYRO_RAW_PER_DEG_S);
+        assert_eq!(gyro_scale, 64);
         for report in [&dualsense_calibration()[..], &ds4_calibration()[..]] {
             let (gyro, accel) = driver_scaling(report);
             for (numer, denom) in gyro {
                 assert_ne!(denom, 0);
-                assert_eq!(numer, denom, "gyro scale must be 1");
+                assert_eq!(numer, denom * gyro_scale, "gyro scale must be exactly 64");
             }
+
             for (bias, numer, denom) in accel {
                 assert_ne!(denom, 0);
                 assert_eq!(bias, 0);
                 assert_eq!(numer, denom, "accelerometer scale must be 1");
             }
+        }
+    }
+
+    /// SDL reads a DualSense's hidraw itself: gyro sensitivity `speed_2x * 1024 / (plus -
+    /// minus)`, signed, and it drops a calibration unless that is within half of 64 (then
+    /// assuming 16 units per °/s anyway).
+    #[test]
+    fn sdl_accepts_the_dualsense_calibration() {
+        let r = dualsense_calibration();
+        let speed_2x = le16(&r, 19) + le16(&r, 21);
+        for axis in 0..3 {
+            let (plus, minus) = (le16(&r, 7 + 4 * axis), le16(&r, 9 + 4 * axis));
+            assert_eq!(speed_2x * GYRO_RES_PER_DEG_S / (plus - minus), 64);
         }
     }
 

@@ -18,7 +18,7 @@ use crate::gamepad::dualsense::{
     dualsense_input_report, dualsense_output_report, DualSenseFeedback, DUALSENSE_IDENTITY,
     DUALSENSE_USB_REPORT_DESCRIPTOR,
 };
-use crate::gamepad::{DeviceIdentity, Motion, PadState, Touchpad};
+use crate::gamepad::{ds4, dualsense, Battery, DeviceIdentity, Motion, PadState, Touchpad};
 
 pub const UHID_NODE: &str = "/dev/uhid";
 const UHID_MODULE: &str = "uhid";
@@ -253,16 +253,25 @@ impl SonyKind {
         }
     }
 
+    /// The pad's sensor clock after `elapsed_us` (what [`Motion::timestamp`] holds).
+    pub fn sensor_ticks(self, elapsed_us: u64) -> u32 {
+        match self {
+            Self::DualSense => dualsense::sensor_ticks(elapsed_us),
+            Self::DualShock4 => ds4::sensor_ticks(elapsed_us),
+        }
+    }
+
     fn input_report(
         self,
         s: &PadState,
         t: Option<&Touchpad>,
         m: Option<&Motion>,
+        b: Option<&Battery>,
         n: u8,
     ) -> [u8; 64] {
         match self {
-            Self::DualSense => dualsense_input_report(s, t, m, n),
-            Self::DualShock4 => ds4_input_report(s, t, m, n),
+            Self::DualSense => dualsense_input_report(s, t, m, b, n),
+            Self::DualShock4 => ds4_input_report(s, t, m, b, n),
         }
     }
 
@@ -324,8 +333,11 @@ impl SonyPad {
         state: &PadState,
         touch: Option<&Touchpad>,
         motion: Option<&Motion>,
+        battery: Option<&Battery>,
     ) -> Result<(), DeviceError> {
-        let report = self.kind.input_report(state, touch, motion, self.counter);
+        let report = self
+            .kind
+            .input_report(state, touch, motion, battery, self.counter);
         self.counter = self.counter.wrapping_add(1);
         self.send(&input2_event(&report), "UHID_INPUT2")
     }

@@ -3,7 +3,8 @@
 //! report 0x05 (rumble, lightbar) parsed back for the client.
 
 use super::playstation::{
-    face_and_hat, shoulders, stick_x, stick_y, touch_point, write_motion, Motion, Touchpad,
+    face_and_hat, shoulders, stick_x, stick_y, touch_point, write_motion, Battery, Charge, Motion,
+    Touchpad,
 };
 use super::{buttons, DeviceIdentity, PadState, BUS_USB};
 
@@ -97,15 +98,24 @@ const PS_HOME: u8 = 0x01;
 const TOUCHPAD_CLICK: u8 = 0x02;
 const COUNTER_SHIFT: u8 = 2;
 
-/// Status: cable connected (bit 4) with battery level 11, which the driver reads as "full".
-const STATUS0_CABLE_FULL: u8 = 0x1B;
+/// Status: bit 4 a cable is connected; the low nibble the level in tenths (0–10), or with a
+/// cable 11 for "full" (the driver reads 10 on a cable as charging at 100 %).
+const STATUS0_CABLE: u8 = 0x10;
+const STATUS0_LEVEL_FULL: u8 = 11;
+
+/// The sensor clock runs in 16/3 µs ticks (only 16 bits of it are sent).
+pub fn sensor_ticks(elapsed_us: u64) -> u32 {
+    (elapsed_us.wrapping_mul(3) / 16) as u32
+}
 
 /// The input report for `state`. `touch` and `motion` absent mean no fingers and a still pad
-/// at rest; `counter` counts reports (only its low 6 bits are sent).
+/// at rest, `battery` absent a full one on a cable; `counter` counts reports (only its low 6
+/// bits are sent).
 pub fn ds4_input_report(
     state: &PadState,
     touch: Option<&Touchpad>,
     motion: Option<&Motion>,
+    battery: Option<&Battery>,
     counter: u8,
 ) -> [u8; INPUT_REPORT_LEN] {
     let mut r = [0u8; INPUT_REPORT_LEN];
@@ -126,7 +136,7 @@ pub fn ds4_input_report(
             .copy_from_slice(&ticks.to_le_bytes());
         write_motion(&mut r[input::MOTION..input::MOTION + 12], m);
     }
-    r[input::STATUS0] = STATUS0_CABLE_FULL;
+    r[input::STATUS0] = status0(&battery.copied().unwrap_or_default());
     // One touch report, its points lifted when there is no touch, as the real pad sends.
     r[input::NUM_TOUCH_REPORTS] = 1;
     r[input::TOUCH_TIMESTAMP] = counter;
@@ -135,6 +145,15 @@ pub fn ds4_input_report(
         r[offset..offset + 4].copy_from_slice(&touch_point(point, TOUCHPAD_WIDTH, TOUCHPAD_HEIGHT));
     }
     r
+}
+
+/// A discharging pad runs on its battery; charging or full means a cable.
+fn status0(battery: &Battery) -> u8 {
+    match battery.charge {
+        Charge::Discharging => battery.tenths(),
+        Charge::Charging => STATUS0_CABLE | battery.tenths(),
+        Charge::Full => STATUS0_CABLE | STATUS0_LEVEL_FULL,
+    }
 }
 
 /// PS and touchpad click (the DualShock 4 has no mute button).
@@ -216,7 +235,7 @@ mod tests {
 
     #[test]
     fn neutral_report() {
-        let r = ds4_input_report(&PadState::default(), None, None, 0);
+        let r = ds4_input_report(&PadState::default(), None, None, None, 0);
         let mut expected = [0u8; 64];
         expected[..10].copy_from_slice(&[0x01, 0x80, 0x80, 0x80, 0x80, 0x08, 0, 0, 0, 0]);
         expected[30] = 0x1B;
@@ -259,7 +278,7 @@ mod tests {
             accel: [0, 0, 8192],
             timestamp: 0x0012_3456,
         };
-        let r = ds4_input_report(&state, Some(&touch), Some(&motion), 0x45);
+        let r = ds4_input_report(&state, Some(&touch), Some(&motion), None, 0x45);
         assert_eq!(
             &r[..25],
             &[
@@ -294,6 +313,30 @@ mod tests {
         assert_eq!(&r[35..43], &[0x11, 0x7F, 0xD7, 0x3A, 0x80, 0, 0, 0]);
     }
 
+    #[test]
+    fn battery_status_as_the_driver_reads_it() {
+        let at = |charge, percent| {
+            let b = Battery { charge, percent };
+            ds4_input_report(&PadState::default(), None, None, Some(&b), 0)[30]
+        };
+        // Driver: no cable → discharging at tenths × 10 + 5; cable → charging, 11 = full.
+        assert_eq!(at(Charge::Discharging, 42), 0x04);
+        assert_eq!(at(Charge::Discharging, 100), 0x0A);
+        assert_eq!(at(Charge::Charging, 71), 0x17);
+        assert_eq!(at(Charge::Charging, 100), 0x1A);
+        assert_eq!(at(Charge::Full, 3), 0x1B);
+    }
+
+    #[test]
+    fn sensor_clock_ticks_sixteen_thirds_of_a_microsecond() {
+        assert_eq!(sensor_ticks(16_000), 3_000);
+        // The 16-bit field wraps; the driver's 16-bit delta is still the elapsed time.
+        let a = sensor_ticks(1_000_000) as u16;
+        let b = sensor_ticks(1_000_000 + 16 * 30_000 / 3) as u16;
+        assert!(b < a, "the field wrapped in between");
+        assert_eq!(b.wrapping_sub(a), 30_000);
+    }
+
     fn any_pad() -> impl Strategy<Value = PadState> {
         (
             any::<u32>(),
@@ -320,7 +363,7 @@ mod tests {
         ) {
             let p = TouchPoint { id, x, y };
             let touch = Touchpad { points: [None, Some(p)] };
-            let r = ds4_input_report(&state, Some(&touch), None, counter);
+            let r = ds4_input_report(&state, Some(&touch), None, None, counter);
             prop_assert_eq!(r[0], 0x01);
             prop_assert_eq!(r[8], state.left_trigger);
             prop_assert_eq!(r[9], state.right_trigger);

@@ -3,7 +3,8 @@
 //! LEDs, adaptive triggers) parsed back for the client.
 
 use super::playstation::{
-    face_and_hat, shoulders, stick_x, stick_y, touch_point, write_motion, Motion, Touchpad,
+    face_and_hat, shoulders, stick_x, stick_y, touch_point, write_motion, Battery, Charge, Motion,
+    Touchpad,
 };
 use super::{buttons, DeviceIdentity, PadState, BUS_USB};
 
@@ -80,16 +81,28 @@ const PS_HOME: u8 = 0x01;
 const TOUCHPAD_CLICK: u8 = 0x02;
 const MIC_MUTE: u8 = 0x04;
 
-/// Status byte: charging state "full" in the high nibble (the capacity nibble is then
-/// ignored), so the virtual pad shows a full battery.
-const STATUS_FULL: u8 = 0x2A;
+/// Status byte: the charging state in the high nibble (0 discharging, 1 charging, 2 full; the
+/// driver reads others as errors with 0 %), the level in tenths in the low one (ignored when
+/// full).
+const STATUS_CHARGE_SHIFT: u8 = 4;
+const CHARGE_DISCHARGING: u8 = 0x0;
+const CHARGE_CHARGING: u8 = 0x1;
+const CHARGE_FULL: u8 = 0x2;
+
+/// The sensor clock runs in 1/3 µs ticks.
+pub fn sensor_ticks(elapsed_us: u64) -> u32 {
+    // Wraps like the pad's own 32-bit clock; the driver takes deltas.
+    elapsed_us.wrapping_mul(3) as u32
+}
 
 /// The input report for `state`. `touch` and `motion` absent mean no fingers and a still pad
-/// at rest; `counter` is the report sequence number (increment it per report).
+/// at rest, `battery` absent a full one; `counter` is the report sequence number (increment
+/// it per report).
 pub fn dualsense_input_report(
     state: &PadState,
     touch: Option<&Touchpad>,
     motion: Option<&Motion>,
+    battery: Option<&Battery>,
     counter: u8,
 ) -> [u8; INPUT_REPORT_LEN] {
     let mut r = [0u8; INPUT_REPORT_LEN];
@@ -113,8 +126,17 @@ pub fn dualsense_input_report(
     for (offset, point) in input::TOUCH_POINTS.into_iter().zip(points) {
         r[offset..offset + 4].copy_from_slice(&touch_point(point, TOUCHPAD_WIDTH, TOUCHPAD_HEIGHT));
     }
-    r[input::STATUS] = STATUS_FULL;
+    r[input::STATUS] = status(&battery.copied().unwrap_or_default());
     r
+}
+
+fn status(battery: &Battery) -> u8 {
+    let (charge, tenths) = match battery.charge {
+        Charge::Discharging => (CHARGE_DISCHARGING, battery.tenths()),
+        Charge::Charging => (CHARGE_CHARGING, battery.tenths()),
+        Charge::Full => (CHARGE_FULL, 10),
+    };
+    (charge << STATUS_CHARGE_SHIFT) | tenths
 }
 
 /// PS, touchpad click and mic-mute (Moonlight's misc button).
@@ -129,6 +151,9 @@ fn system_buttons(state: &PadState) -> u8 {
     .fold(0, |byte, (_, bit)| byte | bit)
 }
 
+/// An adaptive-trigger effect block: the mode byte and its 10 parameters.
+pub const TRIGGER_EFFECT_LEN: usize = 11;
+
 /// What a game asked the pad to do, from one output report. Each field is `None` unless the
 /// report's valid flags say it carries that part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
@@ -140,8 +165,8 @@ pub struct DualSenseFeedback {
     /// The five player LEDs as the raw byte (bits 0..4, bit 5 = instant change).
     pub player_leds: Option<u8>,
     /// Adaptive-trigger effect blocks (mode byte + 10 parameters) as the game sent them.
-    pub right_trigger_effect: Option<[u8; 11]>,
-    pub left_trigger_effect: Option<[u8; 11]>,
+    pub right_trigger_effect: Option<[u8; TRIGGER_EFFECT_LEN]>,
+    pub left_trigger_effect: Option<[u8; TRIGGER_EFFECT_LEN]>,
 }
 
 /// Byte offsets in output report 0x02, report id at 0
@@ -181,9 +206,9 @@ pub fn dualsense_output_report(bytes: &[u8]) -> Option<DualSenseFeedback> {
     let flag2 = bytes[output::VALID_FLAG2];
     let rumble_valid =
         flag0 & FLAG0_COMPATIBLE_VIBRATION != 0 || flag2 & FLAG2_COMPATIBLE_VIBRATION2 != 0;
-    let block = |at: usize| -> [u8; 11] {
-        let mut b = [0u8; 11];
-        b.copy_from_slice(&bytes[at..at + 11]);
+    let block = |at: usize| -> [u8; TRIGGER_EFFECT_LEN] {
+        let mut b = [0u8; TRIGGER_EFFECT_LEN];
+        b.copy_from_slice(&bytes[at..at + TRIGGER_EFFECT_LEN]);
         b
     };
     let light = output::LIGHTBAR;
@@ -229,7 +254,7 @@ mod tests {
 
     #[test]
     fn neutral_report() {
-        let r = dualsense_input_report(&PadState::default(), None, None, 0);
+        let r = dualsense_input_report(&PadState::default(), None, None, None, 0);
         let mut expected = [0u8; 64];
         expected[..9].copy_from_slice(&[0x01, 0x80, 0x80, 0x80, 0x80, 0, 0, 0, 0x08]);
         expected[33] = 0x80;
@@ -270,7 +295,7 @@ mod tests {
             accel: [-8192, 8192, 0],
             timestamp: 0xAABBCCDD,
         };
-        let r = dualsense_input_report(&state, Some(&touch), Some(&motion), 0x7E);
+        let r = dualsense_input_report(&state, Some(&touch), Some(&motion), None, 0x7E);
         assert_eq!(
             &r[..12],
             &[
@@ -296,6 +321,31 @@ mod tests {
             ]
         );
         assert_eq!(&r[33..41], &[0x80, 0, 0, 0, 0x03, 0x7F, 0x77, 0x43]);
+    }
+
+    #[test]
+    fn battery_status_byte_as_the_driver_reads_it() {
+        let at = |charge, percent| {
+            let b = Battery { charge, percent };
+            dualsense_input_report(&PadState::default(), None, None, Some(&b), 0)[53]
+        };
+        // Driver: charging nibble 0 discharging, 1 charging (capacity tenths × 10 + 5), 2 full.
+        assert_eq!(at(Charge::Discharging, 37), 0x03);
+        assert_eq!(at(Charge::Discharging, 100), 0x0A);
+        assert_eq!(at(Charge::Charging, 5), 0x10);
+        assert_eq!(at(Charge::Charging, 99), 0x19);
+        assert_eq!(at(Charge::Full, 0), 0x2A);
+        assert_eq!(at(Charge::Discharging, 200), 0x0A, "over 100 counts as 100");
+    }
+
+    #[test]
+    fn sensor_clock_ticks_a_third_of_a_microsecond() {
+        assert_eq!(sensor_ticks(0), 0);
+        assert_eq!(sensor_ticks(1_000), 3_000);
+        // Wraps at 32 bits, as the pad's clock does: deltas stay right across the wrap.
+        let before = sensor_ticks(1_431_655_765);
+        let after = sensor_ticks(1_431_655_765 + 10);
+        assert_eq!(after.wrapping_sub(before), 30);
     }
 
     fn any_pad() -> impl Strategy<Value = PadState> {
@@ -325,7 +375,7 @@ mod tests {
         ) {
             let p = TouchPoint { id, x, y };
             let touch = Touchpad { points: [Some(p), None] };
-            let r = dualsense_input_report(&state, Some(&touch), None, counter);
+            let r = dualsense_input_report(&state, Some(&touch), None, None, counter);
             prop_assert_eq!(r[0], 0x01);
             prop_assert_eq!(r[5], state.left_trigger);
             prop_assert_eq!(r[6], state.right_trigger);

@@ -12,7 +12,10 @@ pub mod dualsense;
 mod playstation;
 pub mod xbox;
 
-pub use playstation::{Motion, TouchPoint, Touchpad};
+pub use playstation::{
+    accel_raw, gyro_raw, touch_position, Battery, Charge, Motion, TouchPoint, Touchpad,
+    ACCEL_RAW_PER_G, GYRO_RAW_PER_DEG_S, STANDARD_GRAVITY,
+};
 
 /// `BUS_USB` from `linux/input.h`: every emulated pad claims to be plugged in by cable.
 pub const BUS_USB: u16 = 0x03;

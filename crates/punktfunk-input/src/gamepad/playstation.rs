@@ -19,18 +19,86 @@ pub struct Touchpad {
     pub points: [Option<TouchPoint>; 2],
 }
 
-/// One motion sample in the pad's raw sensor units. The driver scales them with the
-/// calibration feature report the device layer answers; a calibration that maps raw 1:1
-/// makes the units the driver's own (1024 per °/s gyro, 8192 per g accelerometer).
+/// One motion sample in the pad's raw sensor units: [`GYRO_RAW_PER_DEG_S`] per °/s and
+/// [`ACCEL_RAW_PER_G`] per g, which the calibration feature report the device layer answers
+/// tells the driver. Axes are the pad's own, which SDL's sensor axes (and so Moonlight's) are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct Motion {
-    /// Pitch, yaw, roll rates.
+    /// Pitch, yaw, roll rates ([`gyro_raw`]).
     pub gyro: [i16; 3],
-    /// x, y, z acceleration.
+    /// x, y, z acceleration, gravity included ([`accel_raw`]).
     pub accel: [i16; 3],
     /// Sensor clock in the pad's own ticks (DualSense 0.33 µs, DualShock 4 5.33 µs and only 16
     /// bits of it); the driver turns its deltas into `MSC_TIMESTAMP`.
     pub timestamp: u32,
+}
+
+/// Raw gyro units per °/s: the real pads' resolution (SDL assumes it for a pad without a usable
+/// calibration), so ±2048 °/s fit an i16 and the driver scales by 1024 / 16 = 64 to its own
+/// 1024 per °/s.
+pub const GYRO_RAW_PER_DEG_S: i16 = 16;
+/// Raw accelerometer units per g (±4 g fit an i16), the driver's own unit.
+pub const ACCEL_RAW_PER_G: i16 = 8192;
+/// Standard gravity in m/s² (SDL's `SDL_STANDARD_GRAVITY`).
+pub const STANDARD_GRAVITY: f32 = 9.80665;
+
+/// A rotation rate in °/s as the raw gyro value (saturating at the i16 range).
+pub fn gyro_raw(deg_per_s: f32) -> i16 {
+    saturate(deg_per_s * f32::from(GYRO_RAW_PER_DEG_S))
+}
+
+/// An acceleration in m/s² as the raw accelerometer value (saturating at the i16 range).
+pub fn accel_raw(m_per_s2: f32) -> i16 {
+    saturate(m_per_s2 / STANDARD_GRAVITY * f32::from(ACCEL_RAW_PER_G))
+}
+
+/// Rounds to the nearest i16, saturating; NaN is 0.
+fn saturate(v: f32) -> i16 {
+    // `as` saturates and maps NaN to 0.
+    v.round() as i16
+}
+
+/// A position on the touchpad from normalised coordinates (0.0 left/top … 1.0 right/bottom,
+/// values outside clamp to the edge, NaN is 0) on a pad of `width` × `height`.
+pub fn touch_position(x: f32, y: f32, width: u16, height: u16) -> (u16, u16) {
+    let scale = |v: f32, size: u16| {
+        let v = if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
+        (v * f32::from(size - 1)).round() as u16
+    };
+    (scale(x, width), scale(y, height))
+}
+
+/// How the pad's battery is charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Charge {
+    Discharging,
+    Charging,
+    Full,
+}
+
+/// The battery a Sony pad reports (the driver shows it as the pad's power supply). The default,
+/// a full battery on a cable, is what a pad says until the client tells otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Battery {
+    pub charge: Charge,
+    /// 0–100; larger values count as 100. Ignored when full.
+    pub percent: u8,
+}
+
+impl Default for Battery {
+    fn default() -> Self {
+        Self {
+            charge: Charge::Full,
+            percent: 100,
+        }
+    }
+}
+
+impl Battery {
+    /// The level as both pads count it: tenths, 0 = 0–9 % … 10 = 100 %.
+    pub(crate) fn tenths(&self) -> u8 {
+        self.percent.min(100) / 10
+    }
 }
 
 /// The hat value a released d-pad reports (0..7 are N, NE, E, SE, S, SW, W, NW).
@@ -235,7 +303,62 @@ mod tests {
         assert_eq!((clamped.id, clamped.x, clamped.y), (0x7F, 1919, 941));
     }
 
+    #[test]
+    fn motion_units() {
+        assert_eq!(gyro_raw(0.0), 0);
+        assert_eq!(gyro_raw(1.0), 16);
+        assert_eq!(gyro_raw(-90.0), -1440);
+        assert_eq!(gyro_raw(0.03), 0, "below one raw unit rounds to 0");
+        assert_eq!(gyro_raw(2047.9), 32766);
+        assert_eq!(gyro_raw(5000.0), i16::MAX, "saturates");
+        assert_eq!(gyro_raw(-5000.0), i16::MIN);
+        assert_eq!(gyro_raw(f32::NAN), 0);
+        assert_eq!(accel_raw(STANDARD_GRAVITY), 8192);
+        assert_eq!(accel_raw(-STANDARD_GRAVITY), -8192);
+        assert_eq!(accel_raw(STANDARD_GRAVITY / 2.0), 4096);
+        assert_eq!(accel_raw(10.0 * STANDARD_GRAVITY), i16::MAX);
+        assert_eq!(accel_raw(f32::INFINITY), i16::MAX);
+    }
+
+    #[test]
+    fn touch_positions_span_the_pad_and_clamp() {
+        assert_eq!(touch_position(0.0, 0.0, 1920, 1080), (0, 0));
+        assert_eq!(touch_position(1.0, 1.0, 1920, 1080), (1919, 1079));
+        assert_eq!(touch_position(0.5, 0.5, 1920, 942), (960, 471));
+        assert_eq!(touch_position(-3.0, 7.0, 1920, 942), (0, 941));
+        assert_eq!(touch_position(f32::NAN, 1.0, 1920, 942), (0, 941));
+    }
+
+    #[test]
+    fn battery_tenths() {
+        let b = |percent| Battery {
+            charge: Charge::Discharging,
+            percent,
+        };
+        assert_eq!(b(0).tenths(), 0);
+        assert_eq!(b(9).tenths(), 0);
+        assert_eq!(b(55).tenths(), 5);
+        assert_eq!(b(100).tenths(), 10);
+        assert_eq!(b(255).tenths(), 10);
+    }
+
     proptest! {
+        /// Within the range: the raw value read back with the driver's units is the input to
+        /// within half a raw unit.
+        #[test]
+        fn motion_conversion_is_accurate_in_range(deg in -2047.0f32..2047.0, g in -3.9f32..3.9) {
+            let back = f32::from(gyro_raw(deg)) / f32::from(GYRO_RAW_PER_DEG_S);
+            prop_assert!((back - deg).abs() <= 0.5 / f32::from(GYRO_RAW_PER_DEG_S) + 1e-3);
+            let back = f32::from(accel_raw(g * STANDARD_GRAVITY)) / f32::from(ACCEL_RAW_PER_G);
+            prop_assert!((back - g).abs() <= 0.5 / f32::from(ACCEL_RAW_PER_G) + 1e-4);
+        }
+
+        #[test]
+        fn touch_positions_stay_on_the_pad(x: f32, y: f32, h in 2u16..2000) {
+            let (px, py) = touch_position(x, y, 1920, h);
+            prop_assert!(px < 1920 && py < h);
+        }
+
         #[test]
         fn touch_points_round_trip(id in 0u8..0x80, x in 0u16..1920, y in 0u16..1080) {
             let p = TouchPoint { id, x, y };
