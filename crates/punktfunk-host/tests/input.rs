@@ -363,6 +363,8 @@ fn with_input_ei_both_planes_reach_an_eis_server() {
             "2",
             "--text",
             "zä€",
+            "--touch",
+            "0.25,0.5",
         ],
     )
     .output()
@@ -405,6 +407,14 @@ fn with_input_ei_both_planes_reach_an_eis_server() {
     assert_eq!(eis_of(&events, "button").len(), 2, "{events:#?}");
     let scroll = eis_of(&events, "scroll_discrete");
     assert_eq!(scroll[0]["dy"], -120, "one notch away from the user");
+    // Moonlight's screen touch at (0.25, 0.5) lands a quarter into the client's region.
+    let down = eis_of(&events, "touch_down");
+    assert_eq!(
+        (down.len(), down[0]["x"].as_f64(), down[0]["y"].as_f64()),
+        (1, Some(2240.0), Some(360.0)),
+        "{events:#?}"
+    );
+    assert_eq!(eis_of(&events, "touch_up").len(), 1, "{events:#?}");
     let seen = events.len();
 
     // The native plane: key presses, then pointer and touch on the client's own region.

@@ -51,8 +51,9 @@ fn offer(gs: &GameStream) -> DescribeOffer {
         ref_pic_invalidation: false,
         encryption_supported: encryption::CONTROL_V2 | encryption::VIDEO | encryption::AUDIO,
         encryption_requested: encryption::CONTROL_V2,
-        // Controller touchpad and motion reach the Sony pads; screen touch and pen not yet.
-        feature_flags: ss_feature::CONTROLLER_TOUCH_EVENTS,
+        // Screen touch and pen reach the input backend (the pen as a finger), controller
+        // touchpad and motion the Sony pads.
+        feature_flags: ss_feature::PEN_TOUCH_EVENTS | ss_feature::CONTROLLER_TOUCH_EVENTS,
         surround_params,
     }
 }

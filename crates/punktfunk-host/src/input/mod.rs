@@ -73,26 +73,34 @@ pub fn from_gamestream(event: &GsEvent) -> Option<Event> {
             x,
             y,
             ..
-        } => {
-            use punktfunk_gamestream::input::TouchEventType as T;
-            let phase = match event {
-                T::Down => TouchPhase::Down,
-                T::Move => TouchPhase::Move,
-                T::Up => TouchPhase::Up,
-                T::Cancel => TouchPhase::Cancel,
-                T::CancelAll => return Some(Event::TouchCancelAll),
-                // Hovering and pen buttons have no touchscreen meaning.
-                T::Hover | T::HoverLeave | T::ButtonOnly => return None,
-            };
-            Event::Touch {
-                id: *pointer_id,
-                phase,
-                x: *x,
-                y: *y,
-            }
-        }
+        } => touch(*event, *pointer_id, *x, *y)?,
+        // No backend has a tablet yet: the pen's tip acts as one more finger.
+        GsEvent::Pen { event, x, y, .. } => touch(*event, PEN_FINGER, *x, *y)?,
         _ => return None,
     })
+}
+
+/// The finger id a pen's tip gets (Moonlight's pointer ids count up from 0).
+const PEN_FINGER: u32 = u32::MAX;
+
+/// A Moonlight touch (or pen) phase as a finger event; `None` for hovering and pen buttons,
+/// which have no touchscreen meaning.
+fn touch(
+    event: punktfunk_gamestream::input::TouchEventType,
+    id: u32,
+    x: f32,
+    y: f32,
+) -> Option<Event> {
+    use punktfunk_gamestream::input::TouchEventType as T;
+    let phase = match event {
+        T::Down => TouchPhase::Down,
+        T::Move => TouchPhase::Move,
+        T::Up => TouchPhase::Up,
+        T::Cancel => TouchPhase::Cancel,
+        T::CancelAll => return Some(Event::TouchCancelAll),
+        T::Hover | T::HoverLeave | T::ButtonOnly => return None,
+    };
+    Some(Event::Touch { id, phase, x, y })
 }
 
 /// A native-plane input event as an event; `None` for kinds this host does not know.
@@ -494,6 +502,28 @@ mod tests {
             Some(Event::TouchCancelAll)
         );
         assert_eq!(from_gamestream(&touch(T::Hover)), None);
+        let pen = GsEvent::Pen {
+            event: T::Down,
+            tool: punktfunk_gamestream::input::PenTool::Pen,
+            buttons: 0,
+            x: 0.1,
+            y: 0.2,
+            pressure_or_distance: 0.5,
+            rotation: 0,
+            tilt: 0,
+            contact_area_major: 0.0,
+            contact_area_minor: 0.0,
+        };
+        assert_eq!(
+            from_gamestream(&pen),
+            Some(Event::Touch {
+                id: PEN_FINGER,
+                phase: TouchPhase::Down,
+                x: 0.1,
+                y: 0.2
+            }),
+            "the pen's tip is a finger"
+        );
     }
 
     #[test]

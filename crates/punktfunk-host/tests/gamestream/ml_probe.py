@@ -372,6 +372,9 @@ class InputSender:
         "LiSendMultiControllerEvent": ([ctypes.c_short, ctypes.c_short, ctypes.c_int,
                                         ctypes.c_ubyte, ctypes.c_ubyte] + [ctypes.c_short] * 4,
                                        ctypes.c_int),
+        "LiSendTouchEvent": ([ctypes.c_uint8, ctypes.c_uint32, ctypes.c_float, ctypes.c_float,
+                              ctypes.c_float, ctypes.c_float, ctypes.c_float, ctypes.c_uint16],
+                             ctypes.c_int),
         "LiSendControllerTouchEvent": ([ctypes.c_uint8, ctypes.c_uint8, ctypes.c_uint32,
                                         ctypes.c_float, ctypes.c_float, ctypes.c_float],
                                        ctypes.c_int),
@@ -501,6 +504,7 @@ class InputSender:
         return sent
 
     def send_all(self, key_code: int = 0x41, scroll: str = "clicks", text: str = "hé",
+                 touch: tuple[float, float] | None = None,
                  gap_s: float = 0.03) -> tuple[list[dict], list[str]]:
         """Send the fixed input sequence; returns (sent events, skipped descriptions)."""
         sent: list[dict] = []
@@ -541,6 +545,15 @@ class InputSender:
             call("LiSendUtf8TextEvent",
                  {"event": "text", "text": text, "utf8_hex": raw.hex(), "length": len(raw)},
                  raw, len(raw))
+        if touch is not None:
+            # Finger 3 down at (x, y) of the picture, 0.01 to the right, up.
+            x, y = touch
+            for phase, code, at in (("down", LI_TOUCH_EVENT_DOWN, x),
+                                    ("move", LI_TOUCH_EVENT_MOVE, x + 0.01),
+                                    ("up", LI_TOUCH_EVENT_UP, x + 0.01)):
+                call("LiSendTouchEvent",
+                     {"event": "touch", "phase": phase, "pointer_id": 3, "x": at, "y": y},
+                     code, 3, at, y, 1.0, 0.0, 0.0, 0xFFFF)
         return sent, skipped
 
 
@@ -995,8 +1008,10 @@ def _stream_window(args, run: Run, client, session, manager) -> None:
                     sent, skipped = sender.scripted(args.type_text, args.hold_key, click,
                                                     args.width, args.height), []
                 else:
+                    touch = (tuple(float(v) for v in args.touch.split(","))
+                             if args.touch else None)
                     sent, skipped = sender.send_all(key_code=args.key_code, scroll=args.scroll,
-                                                    text=args.text)
+                                                    text=args.text, touch=touch)
                 res["input_sent"], res["input_skipped"] = sent, skipped
             finally:
                 input_done_at = time.monotonic()
@@ -1304,6 +1319,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--scroll", choices=["clicks", "highres"], default="clicks",
                     help="LiSendScrollEvent(1) or LiSendHighResScrollEvent(120)")
     sp.add_argument("--text", default="hé", help="UTF-8 text to send ('' = none; default hé)")
+    sp.add_argument("--touch", default=None, metavar="X,Y",
+                    help="with --input: then touch the picture at X,Y (0..1): down, move, up")
     sp.add_argument("--type-text", default=None,
                     help="instead of the fixed sequence: type this as key presses (shift for "
                          "capitals, \\n = Enter)")
