@@ -1,6 +1,7 @@
 //! Windows virtual-key codes (what GameStream and punktfunk clients send) to Linux evdev key
-//! codes (`linux/input-event-codes.h`). Punctuation follows the US layout, as the keys'
-//! positions do: the compositor's keymap turns positions back into characters.
+//! codes (`linux/input-event-codes.h`), and ASCII text to the US-layout keys that type it.
+//! Punctuation follows the US layout, as the keys' positions do: the compositor's keymap turns
+//! positions back into characters.
 
 use crate::event::Modifiers;
 
@@ -323,6 +324,53 @@ fn named_key(code: u8) -> Option<u16> {
     })
 }
 
+/// The key that types the ASCII character `c` on a US layout, and whether it needs shift;
+/// `None` for anything else (non-ASCII, and control characters but newline and tab). A key
+/// is a position: the keymap of whoever reads it decides the character, so this is right
+/// only where that keymap is US.
+pub fn ascii_key(c: char) -> Option<(u16, bool)> {
+    use evdev::*;
+    const SHIFTED_DIGITS: &str = ")!@#$%^&*(";
+    // evdev's 1..9 are consecutive, 0 comes after 9.
+    let digit = |d: usize| match d {
+        0 => KEY_0,
+        d => KEY_1 + d as u16 - 1,
+    };
+    let plain = |key| Some((key, false));
+    let shifted = |key| Some((key, true));
+    match c {
+        'a'..='z' => plain(LETTERS[c as usize - 'a' as usize]),
+        'A'..='Z' => shifted(LETTERS[c as usize - 'A' as usize]),
+        '0'..='9' => plain(digit(c as usize - '0' as usize)),
+        ' ' => plain(KEY_SPACE),
+        '\n' => plain(KEY_ENTER),
+        '\t' => plain(KEY_TAB),
+        '-' => plain(KEY_MINUS),
+        '_' => shifted(KEY_MINUS),
+        '=' => plain(KEY_EQUAL),
+        '+' => shifted(KEY_EQUAL),
+        '[' => plain(KEY_LEFTBRACE),
+        '{' => shifted(KEY_LEFTBRACE),
+        ']' => plain(KEY_RIGHTBRACE),
+        '}' => shifted(KEY_RIGHTBRACE),
+        ';' => plain(KEY_SEMICOLON),
+        ':' => shifted(KEY_SEMICOLON),
+        '\'' => plain(KEY_APOSTROPHE),
+        '"' => shifted(KEY_APOSTROPHE),
+        '`' => plain(KEY_GRAVE),
+        '~' => shifted(KEY_GRAVE),
+        '\\' => plain(KEY_BACKSLASH),
+        '|' => shifted(KEY_BACKSLASH),
+        ',' => plain(KEY_COMMA),
+        '<' => shifted(KEY_COMMA),
+        '.' => plain(KEY_DOT),
+        '>' => shifted(KEY_DOT),
+        '/' => plain(KEY_SLASH),
+        '?' => shifted(KEY_SLASH),
+        _ => shifted(digit(SHIFTED_DIGITS.find(c)?)),
+    }
+}
+
 /// The (left-hand) evdev keys for the modifiers a client says are held, in the order
 /// shift, ctrl, alt, meta.
 pub fn modifier_evdev(m: &Modifiers) -> Vec<u16> {
@@ -485,6 +533,62 @@ mod tests {
             ..Modifiers::default()
         };
         assert_eq!(modifier_evdev(&ctrl_meta), vec![29, 125]);
+    }
+
+    #[test]
+    fn text_keys_match_the_virtual_key_map() {
+        for c in 'a'..='z' {
+            let key = evdev_from_vk(c.to_ascii_uppercase() as u16).unwrap();
+            assert_eq!(ascii_key(c), Some((key, false)));
+            assert_eq!(ascii_key(c.to_ascii_uppercase()), Some((key, true)));
+        }
+        for c in '0'..='9' {
+            assert_eq!(
+                ascii_key(c),
+                Some((evdev_from_vk(c as u16).unwrap(), false))
+            );
+        }
+        assert_eq!(ascii_key('!'), Some((2, true)));
+        assert_eq!(ascii_key(')'), Some((11, true)));
+        assert_eq!(ascii_key('\n'), Some((evdev::KEY_ENTER, false)));
+        assert_eq!(ascii_key('\r'), None);
+        assert_eq!(ascii_key('é'), None);
+    }
+
+    #[test]
+    fn ascii_keys_type_their_character_on_the_us_xkb_keymap() {
+        use xkbcommon::xkb;
+        let context = xkb::Context::new(xkb::CONTEXT_NO_FLAGS);
+        let us = xkb::Keymap::new_from_names(
+            &context,
+            "evdev",
+            "pc105",
+            "us",
+            "",
+            None,
+            xkb::COMPILE_NO_FLAGS,
+        )
+        .expect("the US layout compiles");
+        // XKB codes are evdev codes plus 8.
+        let xkb_key = |code: u16| xkb::Keycode::new(u32::from(code) + 8);
+        for c in (' '..='~').chain(['\n', '\t']) {
+            let (key, shifted) = ascii_key(c).unwrap();
+            let mut state = xkb::State::new(&us);
+            if shifted {
+                state.update_key(xkb_key(evdev::KEY_LEFTSHIFT), xkb::KeyDirection::Down);
+            }
+            let typed = char::from_u32(state.key_get_utf32(xkb_key(key)));
+            // Return's keysym is a carriage return.
+            let wanted = if c == '\n' { '\r' } else { c };
+            assert_eq!(typed, Some(wanted), "{c:?} via {key} (shift: {shifted})");
+        }
+    }
+
+    #[test]
+    fn every_printable_ascii_character_has_a_key() {
+        for c in (0x20u8..0x7F).map(char::from) {
+            assert!(ascii_key(c).is_some(), "{c:?}");
+        }
     }
 
     proptest! {

@@ -1,5 +1,6 @@
-//! Real devices: an Xbox pad through /dev/uinput and Sony pads through /dev/uhid, checked
-//! from the consumer side (the evdev node a game opens, the hidraw node, sysfs).
+//! Real devices: an Xbox pad and the keyboard/mouse through /dev/uinput and Sony pads through
+//! /dev/uhid, checked from the consumer side (the evdev node a game or compositor opens, the
+//! hidraw node, sysfs).
 //!
 //! Where a node is missing or closed to this user each test prints `SKIPPED: ...` and
 //! passes; with `PUNKTFUNK_REQUIRE_DEVICES=1` that is a failure instead.
@@ -12,14 +13,22 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use punktfunk_input::device::uhid::{mac_string, SonyFeedback, SonyKind, SonyPad};
-use punktfunk_input::device::uinput::XboxPad;
+use punktfunk_input::device::uinput::{InjectError, UinputKeyboardMouse, XboxPad};
 use punktfunk_input::device::DeviceError;
+use punktfunk_input::event::{Button, Event, Modifiers};
 use punktfunk_input::gamepad::{buttons, Battery, Charge, PadState};
+use punktfunk_input::kbm::{KbmError, Target};
 
 const EV_FF: u16 = 0x15;
 const FF_RUMBLE: u16 = 0x50;
 const BTN_A: usize = 0x130;
 const ABS_X: u32 = 0x00;
+const ABS_Y: u32 = 0x01;
+const KEY_A: usize = 30;
+const BTN_LEFT: usize = 0x110;
+const EV_REL: u16 = 0x02;
+const REL_WHEEL: u16 = 0x08;
+const REL_WHEEL_HI_RES: u16 = 0x0b;
 
 /// `_IOC` in the generic encoding (x86, Arm, RISC-V).
 const fn ioc(dir: u32, kind: u8, nr: u32, size: usize) -> u32 {
@@ -40,10 +49,10 @@ fn created<T>(node: &str, result: Result<T, DeviceError>) -> Option<T> {
         Ok(pad) => Some(pad),
         Err(e @ (DeviceError::Missing { .. } | DeviceError::NotPermitted { .. })) => {
             assert!(!required, "PUNKTFUNK_REQUIRE_DEVICES=1 but {e}");
-            let why = if Path::new(node).exists() {
-                "is not permitted"
-            } else {
-                "is missing"
+            // From the open's own answer: a node can exist with no driver behind it.
+            let why = match e {
+                DeviceError::NotPermitted { .. } => "is not permitted",
+                _ => "is missing",
             };
             println!("SKIPPED: {node} {why} ({e})");
             None
@@ -311,4 +320,151 @@ fn dualsense_binds_and_returns_rumble() {
 #[test]
 fn dualshock4_binds_and_returns_rumble() {
     sony_pad_round_trip(SonyKind::DualShock4, [0x02, 0x50, 0x46, 0x00, 0x00, 0x04]);
+}
+
+/// Whether `code` is down on the evdev node, by `EVIOCGKEY`.
+fn key_down(node: &File, code: usize) -> bool {
+    let mut keys = [0u8; 96];
+    // SAFETY: the request's size is the buffer's.
+    let rc = unsafe {
+        libc::ioctl(
+            node.as_raw_fd(),
+            eviocgkey(keys.len()) as _,
+            keys.as_mut_ptr(),
+        )
+    };
+    assert!(rc >= 0, "EVIOCGKEY: {}", std::io::Error::last_os_error());
+    keys[code / 8] & (1 << (code % 8)) != 0
+}
+
+/// An absolute axis of the evdev node, by `EVIOCGABS`.
+fn abs_info(node: &File, axis: u32) -> libc::input_absinfo {
+    // SAFETY: plain old data; the request's size is its size.
+    let mut abs: libc::input_absinfo = unsafe { zeroed() };
+    let rc = unsafe { libc::ioctl(node.as_raw_fd(), eviocgabs(axis) as _, &mut abs) };
+    assert!(rc >= 0, "EVIOCGABS: {}", std::io::Error::last_os_error());
+    abs
+}
+
+/// The (type, code, value) of every event queued on the node, without waiting.
+fn queued_events(node: &mut File) -> Vec<(u16, u16, i32)> {
+    use std::io::Read;
+    // SAFETY: fcntl on our own open fd.
+    unsafe {
+        let flags = libc::fcntl(node.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(node.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+    let mut events = Vec::new();
+    let mut buf = [0u8; size_of::<libc::input_event>()];
+    while node.read_exact(&mut buf).is_ok() {
+        // SAFETY: input_event is plain old data and buf holds exactly one.
+        let e: libc::input_event = unsafe { std::ptr::read_unaligned(buf.as_ptr().cast()) };
+        events.push((e.type_, e.code, e.value));
+    }
+    events
+}
+
+fn sysfs(sysname: &str, attribute: &str) -> String {
+    let path = format!("/sys/class/input/{sysname}/{attribute}");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn uinput_keyboard_mouse_appears_and_injects() {
+    let Some(mut kbm) = created("/dev/uinput", UinputKeyboardMouse::new(1280, 720)) else {
+        return;
+    };
+    let expected = [
+        (Target::KeyboardMouse, "punktfunk keyboard/mouse", "0001"),
+        (
+            Target::AbsolutePointer,
+            "punktfunk absolute pointer",
+            "0002",
+        ),
+    ];
+    let mut nodes = Vec::new();
+    for (target, name, product) in expected {
+        let sysname = kbm.sysname(target).expect("UI_GET_SYSNAME").to_owned();
+        assert_eq!(sysfs(&sysname, "name"), name);
+        assert_eq!(sysfs(&sysname, "id/bustype"), "0006", "BUS_VIRTUAL");
+        assert_eq!(sysfs(&sysname, "id/vendor"), "5046");
+        assert_eq!(sysfs(&sysname, "id/product"), product);
+        // No input property: an absolute mouse, not a touchscreen (DIRECT) or touchpad.
+        assert_eq!(sysfs(&sysname, "properties"), "0");
+        let path = wait_for(Duration::from_secs(3), || {}, || kbm.event_node(target))
+            .unwrap_or_else(|| panic!("no eventN under {sysname}"));
+        let event_name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        println!("uinput: {name:?} is {sysname} ({event_name})");
+        nodes.push((sysname, open_char_device("input", &event_name)));
+    }
+    let [(kbm_sys, mut kbm_node), (abs_sys, abs_node)] = <[_; 2]>::try_from(nodes).ok().unwrap();
+    // REL_X, REL_Y, REL_HWHEEL, REL_WHEEL and both hi-res wheels; ABS_X and ABS_Y.
+    assert_eq!(sysfs(&kbm_sys, "capabilities/rel"), "1943");
+    assert_eq!(sysfs(&abs_sys, "capabilities/abs"), "3");
+    let x = abs_info(&abs_node, ABS_X);
+    let y = abs_info(&abs_node, ABS_Y);
+    assert_eq!((x.minimum, x.maximum, y.maximum), (0, 1279, 719));
+
+    let key_a = |pressed| Event::Key {
+        vk: 0x41,
+        pressed,
+        modifiers: Modifiers::default(),
+    };
+    kbm.inject(&key_a(true)).unwrap();
+    assert!(key_down(&kbm_node, KEY_A), "KEY_A is not held");
+    kbm.inject(&Event::MoveTo {
+        x: 640,
+        y: 360,
+        width: 1280,
+        height: 720,
+    })
+    .unwrap();
+    assert_eq!(abs_info(&abs_node, ABS_X).value, 640);
+    assert_eq!(abs_info(&abs_node, ABS_Y).value, 360);
+    kbm.inject(&Event::Button {
+        button: Button::Left,
+        pressed: true,
+    })
+    .unwrap();
+    assert!(
+        key_down(&abs_node, BTN_LEFT),
+        "the click follows the absolute pointer"
+    );
+
+    queued_events(&mut kbm_node);
+    for _ in 0..4 {
+        kbm.inject(&Event::Scroll { amount: 30 }).unwrap();
+    }
+    let rel: Vec<_> = queued_events(&mut kbm_node)
+        .into_iter()
+        .filter(|e| e.0 == EV_REL)
+        .collect();
+    assert_eq!(
+        rel,
+        vec![
+            (EV_REL, REL_WHEEL_HI_RES, 30),
+            (EV_REL, REL_WHEEL_HI_RES, 30),
+            (EV_REL, REL_WHEEL_HI_RES, 30),
+            (EV_REL, REL_WHEEL_HI_RES, 30),
+            (EV_REL, REL_WHEEL, 1),
+        ]
+    );
+
+    match kbm.inject(&Event::Text("\u{e9}".into())) {
+        Err(InjectError::Event(KbmError::NonAsciiText('\u{e9}'))) => {}
+        other => panic!("non-ASCII text: {other:?}"),
+    }
+    kbm.release_all().unwrap();
+    assert!(!key_down(&kbm_node, KEY_A), "KEY_A still held");
+    assert!(!key_down(&abs_node, BTN_LEFT), "BTN_LEFT still held");
+    drop(kbm);
+    let gone = wait_for(
+        Duration::from_secs(3),
+        || {},
+        || (!Path::new(&format!("/sys/class/input/{kbm_sys}")).exists()).then_some(()),
+    );
+    assert!(gone.is_some(), "{kbm_sys} outlived its owner");
 }

@@ -1,9 +1,11 @@
-//! The device layer: virtual pads the kernel believes in. [`uinput`] creates an Xbox 360 pad
-//! from evdev events; [`uhid`] creates a DualSense or DualShock 4 from HID reports, which the
-//! kernel's `hid-playstation` driver then binds as if a real pad were plugged in.
+//! The device layer: virtual devices the kernel believes in. [`uinput`] creates an Xbox 360
+//! pad and a keyboard/mouse plus absolute pointer from evdev events; [`uhid`] creates a
+//! DualSense or DualShock 4 from HID reports, which the kernel's `hid-playstation` driver then
+//! binds as if a real pad were plugged in.
 //!
 //! The byte-level work (events, reports, feature reports) is pure and lives in
-//! [`crate::gamepad`] and [`feature`]; this module only moves those bytes through the nodes.
+//! [`crate::gamepad`], [`crate::kbm`] and [`feature`]; this module only moves those bytes
+//! through the nodes.
 
 pub mod feature;
 pub mod uhid;
@@ -23,7 +25,12 @@ pub enum DeviceError {
         module: &'static str,
     },
     /// The node exists but this user may not open it.
-    #[error("{node} is not permitted for this user ({source}); a udev rule or group membership must grant read/write")]
+    #[error(
+        "{node} is not permitted for this user ({source}); grant read/write with a udev rule \
+         such as `KERNEL==\"{}\", GROUP=\"input\", MODE=\"0660\"` and add the user to the \
+         `input` group (log in again afterwards)",
+        .node.trim_start_matches("/dev/")
+    )]
     NotPermitted {
         node: &'static str,
         source: io::Error,
@@ -98,6 +105,21 @@ mod tests {
         assert_eq!(ioc::iow::<libc::c_int>(b'U', 100), 0x4004_5564); // UI_SET_EVBIT
         assert_eq!(ioc::iow::<libc::uinput_setup>(b'U', 3), 0x405c_5503); // UI_DEV_SETUP
         assert_eq!(ioc::iow::<libc::ff_effect>(b'E', 0x80), 0x4030_4580); // EVIOCSFF
+    }
+
+    #[test]
+    fn refusal_says_how_to_grant_access() {
+        let err = DeviceError::NotPermitted {
+            node: "/dev/uinput",
+            source: io::Error::from_raw_os_error(libc::EACCES),
+        };
+        let message = err.to_string();
+        assert!(
+            message.starts_with("/dev/uinput is not permitted"),
+            "{message}"
+        );
+        assert!(message.contains(r#"KERNEL=="uinput""#), "{message}");
+        assert!(message.contains("`input` group"), "{message}");
     }
 
     #[test]

@@ -1,8 +1,14 @@
-//! An Xbox 360 pad through `/dev/uinput`: created with the buttons, axes and rumble `xpad`
-//! gives a real one, fed the evdev events [`xbox_events`] computes, and answering the force
-//! feedback protocol so a game's rumble comes back to the host.
+//! Devices through `/dev/uinput`: [`XboxPad`] (an Xbox 360 pad with rumble) and
+//! [`UinputKeyboardMouse`] (a keyboard/mouse and an absolute pointer). Both are built on
+//! `UinputDevice`, which declares a device's capabilities, creates it, writes its events
+//! and destroys it when dropped.
 
-use std::collections::HashMap;
+mod keyboard_mouse;
+mod xbox;
+
+pub use keyboard_mouse::{InjectError, UinputKeyboardMouse};
+pub use xbox::XboxPad;
+
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::mem::{size_of, zeroed};
@@ -10,12 +16,7 @@ use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
 use super::{ioc, open_node, DeviceError};
-use crate::gamepad::xbox::codes::{EV_ABS, EV_FF, EV_KEY, FF_RUMBLE};
-use crate::gamepad::xbox::{
-    rumble_from_ff, xbox_events, XBOX360_AXES, XBOX360_BUTTONS, XBOX360_FF_EFFECTS,
-    XBOX360_IDENTITY,
-};
-use crate::gamepad::PadState;
+use crate::linux_input::{AbsAxis, DeviceIdentity, InputEvent, EV_ABS, EV_FF, EV_KEY, EV_REL};
 
 pub const UINPUT_NODE: &str = "/dev/uinput";
 const UINPUT_MODULE: &str = "uinput";
@@ -27,53 +28,53 @@ const UI_DEV_SETUP: u32 = ioc::iow::<libc::uinput_setup>(b'U', 3);
 const UI_ABS_SETUP: u32 = ioc::iow::<libc::uinput_abs_setup>(b'U', 4);
 const UI_SET_EVBIT: u32 = ioc::iow::<libc::c_int>(b'U', 100);
 const UI_SET_KEYBIT: u32 = ioc::iow::<libc::c_int>(b'U', 101);
+const UI_SET_RELBIT: u32 = ioc::iow::<libc::c_int>(b'U', 102);
 const UI_SET_ABSBIT: u32 = ioc::iow::<libc::c_int>(b'U', 103);
 const UI_SET_FFBIT: u32 = ioc::iow::<libc::c_int>(b'U', 107);
-const UI_BEGIN_FF_UPLOAD: u32 = ioc::iowr::<libc::uinput_ff_upload>(b'U', 200);
-const UI_END_FF_UPLOAD: u32 = ioc::iow::<libc::uinput_ff_upload>(b'U', 201);
-const UI_BEGIN_FF_ERASE: u32 = ioc::iowr::<libc::uinput_ff_erase>(b'U', 202);
-const UI_END_FF_ERASE: u32 = ioc::iow::<libc::uinput_ff_erase>(b'U', 203);
 /// `UI_GET_SYSNAME(len)`: the device's name under `/sys/devices/virtual/input`.
 const fn ui_get_sysname(len: usize) -> u32 {
     ioc::ioc(ioc::READ, b'U', 44, len)
 }
 const SYSNAME_MAX: usize = 64;
 
-/// Events uinput sends the creator: force-feedback upload and erase requests.
-const EV_UINPUT: u16 = 0x0101;
-const UI_FF_UPLOAD: u16 = 1;
-const UI_FF_ERASE: u16 = 2;
-
-/// How many effects a game may upload at once (`xpad` allows as many as the memless layer: 16).
-const FF_EFFECTS_MAX: u32 = 16;
-
-/// The evdev wire struct (`struct input_event`) and uinput's setup structs, as libc defines
-/// them for this target.
+/// The evdev wire struct (`struct input_event`) as libc defines it for this target.
 pub type RawInputEvent = libc::input_event;
 
-/// A virtual Xbox 360 pad. Destroyed when dropped.
-pub struct XboxPad {
+/// What a uinput device declares before it is created.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DeviceSpec<'a> {
+    pub identity: DeviceIdentity,
+    pub keys: &'a [u16],
+    pub relative_axes: &'a [u16],
+    pub absolute_axes: &'a [AbsAxis],
+    pub ff_effects: &'a [u16],
+    /// How many effects a program may upload at once (0 without force feedback).
+    pub ff_effects_max: u32,
+}
+
+/// One created uinput device. Destroyed when dropped.
+pub(crate) struct UinputDevice {
     file: File,
-    prev: PadState,
-    /// Uploaded rumble effects by id: (strong, weak) magnitudes.
-    effects: HashMap<i16, (u16, u16)>,
     sysname: Option<String>,
 }
 
-impl XboxPad {
-    /// Creates the pad. Fails with [`DeviceError::Missing`] / [`DeviceError::NotPermitted`]
-    /// when `/dev/uinput` is absent or closed to this user.
-    pub fn new() -> Result<Self, DeviceError> {
+impl UinputDevice {
+    /// Opens `/dev/uinput`, declares `spec` and creates the device. Fails with
+    /// [`DeviceError::Missing`] / [`DeviceError::NotPermitted`] when the node is absent or
+    /// closed to this user.
+    pub fn create(spec: &DeviceSpec) -> Result<Self, DeviceError> {
         let file = open_node(UINPUT_NODE, UINPUT_MODULE)?;
-        declare_capabilities(&file)?;
-        setup_and_create(&file)?;
+        declare(&file, spec)?;
+        let mut setup = uinput_setup(&spec.identity, spec.ff_effects_max);
+        ioctl_ptr(&file, UI_DEV_SETUP, &mut setup)
+            .map_err(|e| DeviceError::io(UINPUT_NODE, "UI_DEV_SETUP", e))?;
+        // SAFETY: a no-argument ioctl on our own open fd.
+        if unsafe { libc::ioctl(file.as_raw_fd(), UI_DEV_CREATE as _) } < 0 {
+            let e = io::Error::last_os_error();
+            return Err(DeviceError::io(UINPUT_NODE, "UI_DEV_CREATE", e));
+        }
         let sysname = query_sysname(&file);
-        Ok(Self {
-            file,
-            prev: PadState::default(),
-            effects: HashMap::new(),
-            sysname,
-        })
+        Ok(Self { file, sysname })
     }
 
     /// The device's name under `/sys/devices/virtual/input` (`inputN`), when the kernel says.
@@ -81,7 +82,7 @@ impl XboxPad {
         self.sysname.as_deref()
     }
 
-    /// The `/dev/input/eventN` node games open, when the kernel has made it.
+    /// The `/dev/input/eventN` node readers open, once the kernel has made it.
     pub fn event_node(&self) -> Option<PathBuf> {
         let dir = PathBuf::from("/sys/devices/virtual/input").join(self.sysname.as_ref()?);
         std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
@@ -91,47 +92,22 @@ impl XboxPad {
         })
     }
 
-    /// Moves the pad to `next`: writes the changed keys and axes and a `SYN_REPORT`.
-    pub fn update(&mut self, next: &PadState) -> Result<(), DeviceError> {
-        let events: Vec<RawInputEvent> = xbox_events(&self.prev, next)
-            .into_iter()
-            .map(|(kind, code, value)| raw_event(kind, code, value))
+    /// Writes `events` in one go (nothing for none).
+    pub fn write(&mut self, events: &[InputEvent]) -> Result<(), DeviceError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let raw: Vec<RawInputEvent> = events
+            .iter()
+            .map(|&(kind, code, value)| raw_event(kind, code, value))
             .collect();
-        if !events.is_empty() {
-            self.file
-                .write_all(event_bytes(&events))
-                .map_err(|e| DeviceError::io(UINPUT_NODE, "writing events", e))?;
-        }
-        self.prev = *next;
-        Ok(())
+        self.file
+            .write_all(event_bytes(&raw))
+            .map_err(|e| DeviceError::io(UINPUT_NODE, "writing events", e))
     }
 
-    /// Handles what the kernel sent since the last call: effect uploads and erases are
-    /// answered; the first effect played (or stopped) returns its (low, high) rumble
-    /// magnitudes, (0, 0) for a stop. `None` once nothing is pending.
-    pub fn poll_feedback(&mut self) -> Option<(u16, u16)> {
-        loop {
-            let event = self.read_event()?;
-            match (event.type_, event.code) {
-                (EV_UINPUT, UI_FF_UPLOAD) => self.answer_upload(event.value as u32),
-                (EV_UINPUT, UI_FF_ERASE) => self.answer_erase(event.value as u32),
-                (EV_FF, id) => {
-                    let Some(&(strong, weak)) = self.effects.get(&(id as i16)) else {
-                        continue; // gain, autocenter, or an effect we refused
-                    };
-                    return Some(if event.value > 0 {
-                        rumble_from_ff(strong, weak)
-                    } else {
-                        (0, 0)
-                    });
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// One event from the node; `None` when none is pending (or the read failed).
-    fn read_event(&mut self) -> Option<RawInputEvent> {
+    /// One event the kernel sent the creator; `None` when none is pending (or the read failed).
+    pub fn read_event(&mut self) -> Option<RawInputEvent> {
         let mut buf = [0u8; size_of::<RawInputEvent>()];
         match self.file.read(&mut buf) {
             Ok(n) if n == buf.len() => {
@@ -142,99 +118,63 @@ impl XboxPad {
         }
     }
 
-    fn answer_upload(&mut self, request_id: u32) {
-        // SAFETY: uinput_ff_upload is plain old data; all zeroes is valid.
-        let mut upload: libc::uinput_ff_upload = unsafe { zeroed() };
-        upload.request_id = request_id;
-        if ioctl_ptr(&self.file, UI_BEGIN_FF_UPLOAD, &mut upload).is_err() {
-            return;
-        }
-        upload.retval = match rumble_of(&upload.effect) {
-            Some(magnitudes) => {
-                self.effects.insert(upload.effect.id, magnitudes);
-                0
-            }
-            None => -libc::EINVAL,
-        };
-        let _ = ioctl_ptr(&self.file, UI_END_FF_UPLOAD, &mut upload);
-    }
-
-    fn answer_erase(&mut self, request_id: u32) {
-        // SAFETY: uinput_ff_erase is plain old data; all zeroes is valid.
-        let mut erase: libc::uinput_ff_erase = unsafe { zeroed() };
-        erase.request_id = request_id;
-        if ioctl_ptr(&self.file, UI_BEGIN_FF_ERASE, &mut erase).is_err() {
-            return;
-        }
-        self.effects.remove(&(erase.effect_id as i16));
-        erase.retval = 0;
-        let _ = ioctl_ptr(&self.file, UI_END_FF_ERASE, &mut erase);
+    /// The open node, for requests only one kind of device makes (force feedback).
+    pub fn file(&self) -> &File {
+        &self.file
     }
 }
 
-impl Drop for XboxPad {
+impl Drop for UinputDevice {
     fn drop(&mut self) {
         // SAFETY: a no-argument ioctl on our own open fd.
         unsafe { libc::ioctl(self.file.as_raw_fd(), UI_DEV_DESTROY as _) };
     }
 }
 
-/// The (strong, weak) magnitudes of an uploaded `FF_RUMBLE` effect; `None` for other kinds.
-fn rumble_of(effect: &libc::ff_effect) -> Option<(u16, u16)> {
-    if effect.type_ != FF_RUMBLE {
-        return None;
+/// The event types, codes and axis ranges of `spec`.
+fn declare(file: &File, spec: &DeviceSpec) -> Result<(), DeviceError> {
+    let kinds = [
+        (EV_KEY, !spec.keys.is_empty()),
+        (EV_REL, !spec.relative_axes.is_empty()),
+        (EV_ABS, !spec.absolute_axes.is_empty()),
+        (EV_FF, !spec.ff_effects.is_empty()),
+    ];
+    for (kind, _) in kinds.into_iter().filter(|&(_, used)| used) {
+        ioctl_int(file, UI_SET_EVBIT, kind, "UI_SET_EVBIT")?;
     }
-    // SAFETY: the union starts with ff_rumble_effect for FF_RUMBLE; the array is larger.
-    let rumble: libc::ff_rumble_effect =
-        unsafe { std::ptr::read_unaligned(effect.u.as_ptr().cast()) };
-    Some((rumble.strong_magnitude, rumble.weak_magnitude))
-}
-
-fn declare_capabilities(file: &File) -> Result<(), DeviceError> {
-    for ev in [EV_KEY, EV_ABS, EV_FF] {
-        ioctl_int(file, UI_SET_EVBIT, ev, "UI_SET_EVBIT")?;
-    }
-    for (_, key) in XBOX360_BUTTONS {
+    for &key in spec.keys {
         ioctl_int(file, UI_SET_KEYBIT, key, "UI_SET_KEYBIT")?;
     }
-    for axis in XBOX360_AXES {
+    for &axis in spec.relative_axes {
+        ioctl_int(file, UI_SET_RELBIT, axis, "UI_SET_RELBIT")?;
+    }
+    for axis in spec.absolute_axes {
         ioctl_int(file, UI_SET_ABSBIT, axis.code, "UI_SET_ABSBIT")?;
-        // SAFETY: plain old data; all zeroes is valid.
-        let mut abs: libc::uinput_abs_setup = unsafe { zeroed() };
-        abs.code = axis.code;
-        abs.absinfo.minimum = axis.min;
-        abs.absinfo.maximum = axis.max;
-        abs.absinfo.fuzz = axis.fuzz;
-        abs.absinfo.flat = axis.flat;
+        let mut abs = abs_setup(axis);
         ioctl_ptr(file, UI_ABS_SETUP, &mut abs)
             .map_err(|e| DeviceError::io(UINPUT_NODE, "UI_ABS_SETUP", e))?;
     }
-    for effect in XBOX360_FF_EFFECTS {
+    for &effect in spec.ff_effects {
         ioctl_int(file, UI_SET_FFBIT, effect, "UI_SET_FFBIT")?;
     }
     Ok(())
 }
 
-fn setup_and_create(file: &File) -> Result<(), DeviceError> {
-    let mut setup = uinput_setup();
-    ioctl_ptr(file, UI_DEV_SETUP, &mut setup)
-        .map_err(|e| DeviceError::io(UINPUT_NODE, "UI_DEV_SETUP", e))?;
-    // SAFETY: a no-argument ioctl on our own open fd.
-    if unsafe { libc::ioctl(file.as_raw_fd(), UI_DEV_CREATE as _) } < 0 {
-        return Err(DeviceError::io(
-            UINPUT_NODE,
-            "UI_DEV_CREATE",
-            io::Error::last_os_error(),
-        ));
-    }
-    Ok(())
+fn abs_setup(axis: &AbsAxis) -> libc::uinput_abs_setup {
+    // SAFETY: plain old data; all zeroes is valid.
+    let mut abs: libc::uinput_abs_setup = unsafe { zeroed() };
+    abs.code = axis.code;
+    abs.absinfo.minimum = axis.min;
+    abs.absinfo.maximum = axis.max;
+    abs.absinfo.fuzz = axis.fuzz;
+    abs.absinfo.flat = axis.flat;
+    abs
 }
 
-/// `struct uinput_setup` for the 360 pad.
-fn uinput_setup() -> libc::uinput_setup {
+/// `struct uinput_setup` for a device that says it is `id`.
+fn uinput_setup(id: &DeviceIdentity, ff_effects_max: u32) -> libc::uinput_setup {
     // SAFETY: plain old data; all zeroes is valid.
     let mut setup: libc::uinput_setup = unsafe { zeroed() };
-    let id = XBOX360_IDENTITY;
     setup.id.bustype = id.bustype;
     setup.id.vendor = id.vendor;
     setup.id.product = id.product;
@@ -244,7 +184,7 @@ fn uinput_setup() -> libc::uinput_setup {
     for (slot, byte) in setup.name[..room].iter_mut().zip(id.name.bytes()) {
         *slot = byte as libc::c_char;
     }
-    setup.ff_effects_max = FF_EFFECTS_MAX;
+    setup.ff_effects_max = ff_effects_max;
     setup
 }
 
@@ -292,7 +232,7 @@ fn ioctl_int(file: &File, request: u32, value: u16, what: &'static str) -> Resul
     Ok(())
 }
 
-fn ioctl_ptr<T>(file: &File, request: u32, arg: &mut T) -> io::Result<()> {
+pub(crate) fn ioctl_ptr<T>(file: &File, request: u32, arg: &mut T) -> io::Result<()> {
     // SAFETY: each request's encoded size is size_of::<T>() for the T it is used with.
     let rc = unsafe { libc::ioctl(file.as_raw_fd(), request as _, arg as *mut T) };
     if rc < 0 {
@@ -324,41 +264,45 @@ mod tests {
         // As compiled from linux/uinput.h on x86-64.
         assert_eq!(UI_DEV_SETUP, 0x405c_5503);
         assert_eq!(UI_ABS_SETUP, 0x401c_5504);
-        assert_eq!(UI_BEGIN_FF_UPLOAD, 0xc068_55c8);
-        assert_eq!(UI_END_FF_UPLOAD, 0x4068_55c9);
-        assert_eq!(UI_BEGIN_FF_ERASE, 0xc00c_55ca);
-        assert_eq!(UI_END_FF_ERASE, 0x400c_55cb);
+        assert_eq!(UI_SET_RELBIT, 0x4004_5566);
         assert_eq!(ui_get_sysname(64), 0x8040_552c);
     }
 
     #[test]
-    fn setup_names_the_pad_and_allows_effects() {
-        let setup = uinput_setup();
-        let name: Vec<u8> = setup
-            .name
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect();
-        assert_eq!(name, XBOX360_IDENTITY.name.as_bytes());
-        assert_eq!((setup.id.vendor, setup.id.product), (0x045e, 0x028e));
-        assert!(setup.ff_effects_max > 0);
+    fn setup_carries_identity_and_a_terminated_name() {
+        let id = DeviceIdentity {
+            bustype: 0x06,
+            vendor: 0x5046,
+            product: 2,
+            version: 1,
+            name: "x".repeat(100).leak(),
+        };
+        let setup = uinput_setup(&id, 0);
+        assert_eq!(
+            (setup.id.bustype, setup.id.vendor, setup.id.product),
+            (0x06, 0x5046, 2)
+        );
+        assert_eq!(
+            setup.name[setup.name.len() - 1],
+            0,
+            "the name is cut, not overrun"
+        );
+        assert_eq!(setup.ff_effects_max, 0);
     }
 
     #[test]
-    fn rumble_is_read_from_the_effect_union() {
-        // SAFETY: plain old data.
-        let mut effect: libc::ff_effect = unsafe { zeroed() };
-        effect.type_ = FF_RUMBLE;
-        let rumble = libc::ff_rumble_effect {
-            strong_magnitude: 0xC000,
-            weak_magnitude: 0x1234,
-        };
-        // SAFETY: writing the union's first member.
-        unsafe { std::ptr::write_unaligned(effect.u.as_mut_ptr().cast(), rumble) };
-        assert_eq!(rumble_of(&effect), Some((0xC000, 0x1234)));
-        effect.type_ = 0x51; // FF_PERIODIC
-        assert_eq!(rumble_of(&effect), None);
+    fn abs_setup_carries_the_range() {
+        let abs = abs_setup(&AbsAxis {
+            code: 1,
+            min: 0,
+            max: 1079,
+            fuzz: 0,
+            flat: 0,
+        });
+        assert_eq!(
+            (abs.code, abs.absinfo.minimum, abs.absinfo.maximum),
+            (1, 0, 1079)
+        );
     }
 
     #[test]

@@ -17,18 +17,7 @@ pub use playstation::{
     ACCEL_RAW_PER_G, GYRO_RAW_PER_DEG_S, STANDARD_GRAVITY,
 };
 
-/// `BUS_USB` from `linux/input.h`: every emulated pad claims to be plugged in by cable.
-pub const BUS_USB: u16 = 0x03;
-
-/// Who a virtual device says it is (uinput's `input_id` plus name, or UHID's create2 fields).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DeviceIdentity {
-    pub bustype: u16,
-    pub vendor: u16,
-    pub product: u16,
-    pub version: u16,
-    pub name: &'static str,
-}
+pub use crate::linux_input::{DeviceIdentity, BUS_USB};
 
 /// Moonlight's controller button flags (`moonlight-common-c` `Limelight.h`): the low 16 bits
 /// are GameStream's, the upper ones Sunshine's extensions.

@@ -6,11 +6,7 @@ use super::{buttons, DeviceIdentity, PadState};
 
 /// evdev event types and codes used here (`linux/input-event-codes.h`).
 pub mod codes {
-    pub const EV_SYN: u16 = 0x00;
-    pub const EV_KEY: u16 = 0x01;
-    pub const EV_ABS: u16 = 0x03;
-    pub const EV_FF: u16 = 0x15;
-    pub const SYN_REPORT: u16 = 0;
+    pub use crate::linux_input::{ABS_X, ABS_Y, EV_ABS, EV_FF, EV_KEY, EV_SYN, SYN_REPORT};
     pub const FF_RUMBLE: u16 = 0x50;
 
     /// `BTN_A` / `BTN_SOUTH`.
@@ -29,8 +25,6 @@ pub mod codes {
     pub const BTN_THUMBL: u16 = 0x13d;
     pub const BTN_THUMBR: u16 = 0x13e;
 
-    pub const ABS_X: u16 = 0x00;
-    pub const ABS_Y: u16 = 0x01;
     pub const ABS_Z: u16 = 0x02;
     pub const ABS_RX: u16 = 0x03;
     pub const ABS_RY: u16 = 0x04;
@@ -68,15 +62,7 @@ pub const XBOX360_BUTTONS: [(u32, u16); 11] = [
     (buttons::RS_CLK, BTN_THUMBR),
 ];
 
-/// One absolute axis as `input_absinfo` declares it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AbsAxis {
-    pub code: u16,
-    pub min: i32,
-    pub max: i32,
-    pub fuzz: i32,
-    pub flat: i32,
-}
+pub use crate::linux_input::AbsAxis;
 
 const fn stick(code: u16) -> AbsAxis {
     AbsAxis {
@@ -114,8 +100,7 @@ pub const XBOX360_AXES: [AbsAxis; 8] = [
 /// The force-feedback effects the device advertises (rumble only, like `xpad`).
 pub const XBOX360_FF_EFFECTS: [u16; 1] = [FF_RUMBLE];
 
-/// One evdev event: (type, code, value).
-pub type InputEvent = (u16, u16, i32);
+pub use crate::linux_input::InputEvent;
 
 /// The evdev events that move a 360 pad from `prev` to `next`: a key event per changed button,
 /// an abs event per changed axis, then `SYN_REPORT`. Nothing at all when nothing changed.
