@@ -481,3 +481,39 @@ fn with_input_ei_both_planes_reach_an_eis_server() {
     assert_eq!(eis_of(&events, "touch_motion")[0]["x"], 2250.0);
     assert_eq!(eis_of(&events, "touch_up").len(), 1, "{events:#?}");
 }
+
+#[test]
+fn with_input_uinput_the_host_makes_kernel_devices_or_says_why_not() {
+    let Some(sway) = sway() else { return };
+    let host = Host::launch_env(
+        &scratch("input-uinput-host"),
+        &["--open", "--source", "compositor", "--input", "uinput"],
+        &sway.env(),
+    );
+    let probe = probe_tool(&scratch("input-uinput-probe"))
+        .arg("--connect")
+        .arg(host.addr.to_string())
+        .args(["--mode", "1280x720@30", "--codec", "h264", "--seconds", "2"])
+        .output()
+        .unwrap();
+    let (summary_json, ok, err) = summary(probe);
+    assert!(ok, "{err}\n{summary_json}");
+    let log = host.log.lock().unwrap().clone();
+    let usable = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/uinput")
+        .is_ok();
+    if usable {
+        assert!(
+            log.contains("input goes to the client's output (uinput"),
+            "{log}"
+        );
+    } else {
+        // The stream goes on without input, and the log says what is missing.
+        eprintln!("SKIPPED (device part): /dev/uinput cannot be opened here");
+        assert!(
+            log.contains("input stays counted only: uinput keyboard and mouse:"),
+            "{log}"
+        );
+    }
+}

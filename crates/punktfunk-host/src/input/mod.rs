@@ -9,6 +9,8 @@ pub mod virtual_pads;
 use punktfunk_gamestream::input::{InputEvent as GsEvent, Modifiers as GsModifiers, MouseButton};
 use punktfunk_input::event::{Button, Event, Modifiers, TouchPhase};
 
+use punktfunk_input::device::uinput::UinputKeyboardMouse;
+
 use crate::display::{Compositor, DisplayInput};
 
 /// A GameStream input packet as an event; `None` for what has no pointer/keyboard meaning
@@ -223,6 +225,15 @@ impl Backend for punktfunk_input::wlr::WlrInput {
     }
 }
 
+impl Backend for UinputKeyboardMouse {
+    fn inject(&mut self, event: &Event) -> Result<(), String> {
+        UinputKeyboardMouse::inject(self, event).map_err(|e| e.to_string())
+    }
+    fn release_all(&mut self) -> Result<(), String> {
+        UinputKeyboardMouse::release_all(self).map_err(|e| e.to_string())
+    }
+}
+
 impl Backend for punktfunk_input::ei::EiInput {
     fn inject(&mut self, event: &Event) -> Result<(), String> {
         punktfunk_input::ei::EiInput::inject(self, event).map_err(|e| e.to_string())
@@ -313,10 +324,21 @@ impl Injector {
                     ))
                 })?
             }
-            InputChoice::Uinput => anyhow::bail!(
-                "no injection backend for this compositor ({compositor:?}): pass --input ei \
-                 with --ei-socket, or --input off"
-            ),
+            InputChoice::Uinput => {
+                let (width, height) = (target.width, target.height);
+                Self::spawn("input-uinput", move || {
+                    let backend = UinputKeyboardMouse::new(width, height).map_err(|e| {
+                        anyhow::anyhow!(
+                            "uinput keyboard and mouse: {e} (on {compositor:?}, --input ei with \
+                             --ei-socket reaches an EIS server instead)"
+                        )
+                    })?;
+                    Ok((
+                        Box::new(backend) as Box<dyn Backend>,
+                        "uinput keyboard, mouse and absolute pointer".into(),
+                    ))
+                })?
+            }
             InputChoice::Auto | InputChoice::Off => return Ok(None),
         };
         Ok(Some(injector))
