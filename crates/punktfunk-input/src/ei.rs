@@ -491,18 +491,9 @@ fn server_text_keys(keymap: &reis::event::Keymap) -> Option<TextKeys> {
 
 /// Without a keymap from the server, keys are read as a US layout (what libei assumes).
 fn us_text_keys() -> TextKeys {
-    let context = xkb::Context::new(xkb::CONTEXT_NO_FLAGS);
-    xkb::Keymap::new_from_names(
-        &context,
-        "evdev",
-        "pc105",
-        "us",
-        "",
-        None,
-        xkb::COMPILE_NO_FLAGS,
-    )
-    .map(|m| TextKeys::from_keymap(&m))
-    .unwrap_or_default()
+    crate::text_keys::layout_keymap("us")
+        .map(|m| TextKeys::from_keymap(&m))
+        .unwrap_or_default()
 }
 
 fn socket_path(socket: Option<&Path>) -> Result<PathBuf, EiError> {

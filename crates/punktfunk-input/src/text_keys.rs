@@ -25,6 +25,21 @@ const LEVEL_KEYSYMS: [u32; 4] = [
     xkb::keysyms::KEY_ISO_Level5_Shift,
 ];
 
+/// The keymap of an XKB layout (`"us"`, `"de"`, …) on a standard PC keyboard, compiled by
+/// libxkbcommon from the system's xkeyboard-config; `None` when the layout does not exist.
+pub fn layout_keymap(layout: &str) -> Option<xkb::Keymap> {
+    let context = xkb::Context::new(xkb::CONTEXT_NO_FLAGS);
+    xkb::Keymap::new_from_names(
+        &context,
+        "evdev",
+        "pc105",
+        layout,
+        "",
+        None,
+        xkb::COMPILE_NO_FLAGS,
+    )
+}
+
 /// How to type one character: hold `modifiers` (evdev codes, in order), tap `key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stroke {
@@ -206,17 +221,7 @@ mod tests {
     const KEY_RIGHTALT: u16 = 100;
 
     fn keymap(layout: &str) -> xkb::Keymap {
-        let context = xkb::Context::new(xkb::CONTEXT_NO_FLAGS);
-        xkb::Keymap::new_from_names(
-            &context,
-            "evdev",
-            "pc105",
-            layout,
-            "",
-            None,
-            xkb::COMPILE_NO_FLAGS,
-        )
-        .unwrap_or_else(|| panic!("layout {layout} compiles"))
+        layout_keymap(layout).unwrap_or_else(|| panic!("layout {layout} compiles"))
     }
 
     fn stroke(key: u16, modifiers: &[u16]) -> Stroke {

@@ -467,17 +467,8 @@ struct UsKeymap {
 /// A self-contained US keymap compiled by libxkbcommon, its modifier bits, the keys it types
 /// text with and the names of the spare keys.
 fn us_keymap() -> Result<UsKeymap, WlrError> {
-    let context = xkb::Context::new(xkb::CONTEXT_NO_FLAGS);
-    let keymap = xkb::Keymap::new_from_names(
-        &context,
-        "evdev",
-        "pc105",
-        "us",
-        "",
-        None,
-        xkb::COMPILE_NO_FLAGS,
-    )
-    .ok_or_else(|| WlrError::Keymap("libxkbcommon could not compile the US layout".into()))?;
+    let keymap = crate::text_keys::layout_keymap("us")
+        .ok_or_else(|| WlrError::Keymap("libxkbcommon could not compile the US layout".into()))?;
     let mask = |name: &str| -> Result<u32, WlrError> {
         let index = keymap.mod_get_index(name);
         if index == xkb::MOD_INVALID || index >= 32 {

@@ -8,21 +8,18 @@ use std::collections::BTreeSet;
 use crate::event::{Button, Event, TouchPhase};
 use crate::text_keys::{Stroke, TextKeys};
 
-/// Linux codes the planner sends (linux/input-event-codes.h).
+/// Linux codes the planner sends.
 mod code {
-    pub const KEY_LEFTCTRL: u16 = 29;
-    pub const KEY_LEFTSHIFT: u16 = 42;
-    pub const KEY_RIGHTSHIFT: u16 = 54;
-    pub const KEY_LEFTALT: u16 = 56;
-    pub const KEY_RIGHTCTRL: u16 = 97;
-    pub const KEY_RIGHTALT: u16 = 100;
-    pub const KEY_LEFTMETA: u16 = 125;
-    pub const KEY_RIGHTMETA: u16 = 126;
-    pub const BTN_LEFT: u32 = 0x110;
-    pub const BTN_RIGHT: u32 = 0x111;
-    pub const BTN_MIDDLE: u32 = 0x112;
-    pub const BTN_SIDE: u32 = 0x113;
-    pub const BTN_EXTRA: u32 = 0x114;
+    pub use crate::keymap::evdev::{
+        KEY_LEFTALT, KEY_LEFTCTRL, KEY_LEFTMETA, KEY_LEFTSHIFT, KEY_RIGHTALT, KEY_RIGHTCTRL,
+        KEY_RIGHTMETA, KEY_RIGHTSHIFT,
+    };
+    use crate::linux_input as li;
+    pub const BTN_LEFT: u32 = li::BTN_LEFT as u32;
+    pub const BTN_RIGHT: u32 = li::BTN_RIGHT as u32;
+    pub const BTN_MIDDLE: u32 = li::BTN_MIDDLE as u32;
+    pub const BTN_SIDE: u32 = li::BTN_SIDE as u32;
+    pub const BTN_EXTRA: u32 = li::BTN_EXTRA as u32;
 }
 
 /// Keys that change what other keys type: let go of while typing text, pressed again after.
@@ -348,25 +345,13 @@ mod tests {
     use super::*;
     use crate::event::Modifiers;
     use proptest::prelude::*;
-    use xkbcommon::xkb;
 
     const KEY_A: u16 = 30;
     const KEY_Y: u16 = 21;
     const KEY_Q: u16 = 16;
 
     fn keys(layout: &str) -> TextKeys {
-        let context = xkb::Context::new(xkb::CONTEXT_NO_FLAGS);
-        let map = xkb::Keymap::new_from_names(
-            &context,
-            "evdev",
-            "pc105",
-            layout,
-            "",
-            None,
-            xkb::COMPILE_NO_FLAGS,
-        )
-        .unwrap();
-        TextKeys::from_keymap(&map)
+        TextKeys::from_keymap(&crate::text_keys::layout_keymap(layout).unwrap())
     }
 
     fn key_event(vk: u16, pressed: bool) -> Event {

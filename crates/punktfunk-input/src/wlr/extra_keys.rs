@@ -105,17 +105,7 @@ mod tests {
     use super::*;
 
     fn us() -> xkb::Keymap {
-        let context = xkb::Context::new(xkb::CONTEXT_NO_FLAGS);
-        xkb::Keymap::new_from_names(
-            &context,
-            "evdev",
-            "pc105",
-            "us",
-            "",
-            None,
-            xkb::COMPILE_NO_FLAGS,
-        )
-        .unwrap()
+        crate::text_keys::layout_keymap("us").unwrap()
     }
 
     fn compile(text: String) -> xkb::Keymap {

@@ -3,21 +3,16 @@
 
 /// Codes from linux/input-event-codes.h.
 pub(crate) mod code {
-    pub const KEY_LEFTCTRL: u16 = 29;
-    pub const KEY_LEFTSHIFT: u16 = 42;
-    pub const KEY_RIGHTSHIFT: u16 = 54;
-    pub const KEY_LEFTALT: u16 = 56;
-    pub const KEY_CAPSLOCK: u16 = 58;
-    pub const KEY_RIGHTCTRL: u16 = 97;
-    pub const KEY_RIGHTALT: u16 = 100;
-    pub const KEY_LEFTMETA: u16 = 125;
-    pub const KEY_RIGHTMETA: u16 = 126;
-
-    pub const BTN_LEFT: u32 = 0x110;
-    pub const BTN_RIGHT: u32 = 0x111;
-    pub const BTN_MIDDLE: u32 = 0x112;
-    pub const BTN_SIDE: u32 = 0x113;
-    pub const BTN_EXTRA: u32 = 0x114;
+    pub use crate::keymap::evdev::{
+        KEY_CAPSLOCK, KEY_LEFTALT, KEY_LEFTCTRL, KEY_LEFTMETA, KEY_LEFTSHIFT, KEY_RIGHTALT,
+        KEY_RIGHTCTRL, KEY_RIGHTMETA, KEY_RIGHTSHIFT,
+    };
+    use crate::linux_input as li;
+    pub const BTN_LEFT: u32 = li::BTN_LEFT as u32;
+    pub const BTN_RIGHT: u32 = li::BTN_RIGHT as u32;
+    pub const BTN_MIDDLE: u32 = li::BTN_MIDDLE as u32;
+    pub const BTN_SIDE: u32 = li::BTN_SIDE as u32;
+    pub const BTN_EXTRA: u32 = li::BTN_EXTRA as u32;
 }
 
 use code::*;
