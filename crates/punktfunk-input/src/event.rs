@@ -13,6 +13,20 @@ pub enum Button {
     X2,
 }
 
+impl Button {
+    /// The button's Linux code (`BTN_*`), what every backend sends.
+    pub fn evdev_code(self) -> u16 {
+        use crate::linux_input::{BTN_EXTRA, BTN_LEFT, BTN_MIDDLE, BTN_RIGHT, BTN_SIDE};
+        match self {
+            Button::Left => BTN_LEFT,
+            Button::Middle => BTN_MIDDLE,
+            Button::Right => BTN_RIGHT,
+            Button::X1 => BTN_SIDE,
+            Button::X2 => BTN_EXTRA,
+        }
+    }
+}
+
 /// Modifier keys held with a key event (as the protocols report them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct Modifiers {

@@ -21,9 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::event::{Button, Event, TouchPhase};
 use crate::keymap::{ascii_key, evdev, evdev_from_vk};
 use crate::linux_input::{
-    InputEvent, ABS_X, ABS_Y, BTN_EXTRA, BTN_LEFT, BTN_MIDDLE, BTN_RIGHT, BTN_SIDE, EV_ABS, EV_KEY,
-    EV_REL, EV_SYN, KEY_PRESSED, KEY_RELEASED, KEY_REPEATED, REL_HWHEEL, REL_HWHEEL_HI_RES,
-    REL_WHEEL, REL_WHEEL_HI_RES, REL_X, REL_Y, SYN_REPORT,
+    InputEvent, ABS_X, ABS_Y, BTN_LEFT, EV_ABS, EV_KEY, EV_REL, EV_SYN, KEY_PRESSED, KEY_RELEASED,
+    KEY_REPEATED, REL_HWHEEL, REL_HWHEEL_HI_RES, REL_WHEEL, REL_WHEEL_HI_RES, REL_X, REL_Y,
+    SYN_REPORT,
 };
 use devices::axis_max;
 pub use devices::{capabilities, Capabilities, Target};
@@ -114,7 +114,7 @@ impl KbmEncoder {
                 height,
             } => self.move_to(&mut out, x, y, width, height),
             Event::Button { button, pressed } => {
-                self.button(&mut out, button_code(button), pressed)
+                self.button(&mut out, Button::evdev_code(button), pressed)
             }
             Event::Scroll { amount } => {
                 // evdev's wheel, like the protocols', counts positive away from the user.
@@ -344,16 +344,6 @@ fn place(v: i32, size: u32, device_size: u32) -> i32 {
     }
     // Rounded to the nearest unit; at most device_max, which is an i32.
     ((v * device_max + max / 2) / max) as i32
-}
-
-fn button_code(button: Button) -> u16 {
-    match button {
-        Button::Left => BTN_LEFT,
-        Button::Middle => BTN_MIDDLE,
-        Button::Right => BTN_RIGHT,
-        Button::X1 => BTN_SIDE,
-        Button::X2 => BTN_EXTRA,
-    }
 }
 
 /// Events being collected.

@@ -29,7 +29,7 @@ use wayland_protocols_wlr::virtual_pointer::v1::client::{
 };
 use xkbcommon::xkb;
 
-use crate::event::{Button, Event, TouchPhase};
+use crate::event::{Event, TouchPhase};
 use crate::text_keys::TextKeys;
 use extra_keys::ExtraKeys;
 use keys::{code, Modifier};
@@ -200,7 +200,9 @@ impl WlrInput {
                 self.pointer.motion_absolute(time, x, y, *width, *height);
                 self.pointer.frame();
             }
-            Event::Button { button, pressed } => self.button(time, button_code(*button), *pressed),
+            Event::Button { button, pressed } => {
+                self.button(time, u32::from(button.evdev_code()), *pressed)
+            }
             Event::Scroll { amount } => {
                 // Wayland's vertical axis grows downwards; the protocols' grows away from the user.
                 self.scroll(time, wl_pointer::Axis::VerticalScroll, -amount)
@@ -426,16 +428,6 @@ fn wheel_motion(amount: i32) -> (f64, Option<i32>) {
     let value = f64::from(amount) * SCROLL_UNITS_PER_NOTCH / f64::from(NOTCH);
     let notches = (amount % NOTCH == 0).then_some(amount / NOTCH);
     (value, notches)
-}
-
-fn button_code(button: Button) -> u32 {
-    match button {
-        Button::Left => code::BTN_LEFT,
-        Button::Middle => code::BTN_MIDDLE,
-        Button::Right => code::BTN_RIGHT,
-        Button::X1 => code::BTN_SIDE,
-        Button::X2 => code::BTN_EXTRA,
-    }
 }
 
 /// The socket to connect to: `socket` or `WAYLAND_DISPLAY`, relative names under

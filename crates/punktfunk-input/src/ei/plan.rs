@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::event::{Button, Event, TouchPhase};
+use crate::event::{Event, TouchPhase};
 use crate::text_keys::{Stroke, TextKeys};
 
 /// Linux codes the planner sends.
@@ -14,12 +14,6 @@ mod code {
         KEY_LEFTALT, KEY_LEFTCTRL, KEY_LEFTMETA, KEY_LEFTSHIFT, KEY_RIGHTALT, KEY_RIGHTCTRL,
         KEY_RIGHTMETA, KEY_RIGHTSHIFT,
     };
-    use crate::linux_input as li;
-    pub const BTN_LEFT: u32 = li::BTN_LEFT as u32;
-    pub const BTN_RIGHT: u32 = li::BTN_RIGHT as u32;
-    pub const BTN_MIDDLE: u32 = li::BTN_MIDDLE as u32;
-    pub const BTN_SIDE: u32 = li::BTN_SIDE as u32;
-    pub const BTN_EXTRA: u32 = li::BTN_EXTRA as u32;
 }
 
 /// Keys that change what other keys type: let go of while typing text, pressed again after.
@@ -155,7 +149,7 @@ impl Planner {
                 }]
             }
             Event::Button { button, pressed } => {
-                let code = button_code(*button);
+                let code = u32::from(button.evdev_code());
                 // A second press of a held button, or a release of one not held, changes nothing.
                 let changed = if *pressed {
                     self.held_buttons.insert(code)
@@ -284,16 +278,6 @@ impl Planner {
     }
 }
 
-fn button_code(button: Button) -> u32 {
-    match button {
-        Button::Left => code::BTN_LEFT,
-        Button::Middle => code::BTN_MIDDLE,
-        Button::Right => code::BTN_RIGHT,
-        Button::X1 => code::BTN_SIDE,
-        Button::X2 => code::BTN_EXTRA,
-    }
-}
-
 /// A region of an absolute device, in the server's logical pixels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Region {
@@ -343,7 +327,7 @@ pub fn point_in(region: &Region, x: f32, y: f32, width: u32, height: u32) -> (f3
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Modifiers;
+    use crate::event::{Button, Modifiers};
     use proptest::prelude::*;
 
     const KEY_A: u16 = 30;

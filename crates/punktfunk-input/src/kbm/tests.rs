@@ -1,6 +1,7 @@
 use super::*;
 use crate::event::{Modifiers, TouchPhase};
 use crate::keymap::vk;
+use crate::linux_input::{BTN_MIDDLE, BTN_RIGHT};
 use proptest::prelude::*;
 use std::collections::HashMap;
 

@@ -8,11 +8,8 @@ pub(crate) mod code {
         KEY_RIGHTCTRL, KEY_RIGHTMETA, KEY_RIGHTSHIFT,
     };
     use crate::linux_input as li;
+    /// The button a touch presses while it drives the pointer.
     pub const BTN_LEFT: u32 = li::BTN_LEFT as u32;
-    pub const BTN_RIGHT: u32 = li::BTN_RIGHT as u32;
-    pub const BTN_MIDDLE: u32 = li::BTN_MIDDLE as u32;
-    pub const BTN_SIDE: u32 = li::BTN_SIDE as u32;
-    pub const BTN_EXTRA: u32 = li::BTN_EXTRA as u32;
 }
 
 use code::*;
