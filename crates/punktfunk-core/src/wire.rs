@@ -228,6 +228,8 @@ pub mod control {
         pub const PAD_LIGHTS: u64 = 0x56;
         /// Host → client: DualSense adaptive-trigger effects a game sets.
         pub const PAD_TRIGGERS: u64 = 0x57;
+        /// Client → host: text to type as it is (UTF-8, at most `MAX_TEXT_BYTES`).
+        pub const TEXT_INPUT: u64 = 0x58;
     }
 
     /// Largest body each type may have; unknown types get [`MAX_BODY`].
@@ -252,6 +254,7 @@ pub mod control {
             | msg::PAD_MOTION
             | msg::PAD_LIGHTS
             | msg::PAD_TRIGGERS
+            | msg::TEXT_INPUT
             | msg::PAIR_REQUEST
             | msg::PAIR_CHALLENGE
             | msg::PAIR_PROOF
@@ -366,6 +369,11 @@ pub mod control {
             pub const LEFT: u64 = 2;
             pub const RIGHT: u64 = 3;
         }
+        pub mod text {
+            /// The text, UTF-8.
+            pub const TEXT: u64 = 1;
+        }
+
         pub mod input {
             pub const KIND: u64 = 1;
             pub const CODE: u64 = 2;
@@ -433,6 +441,8 @@ pub mod control {
     /// Bounds of values inside messages.
     pub const MAX_SPAKE_MESSAGE: usize = 64;
     pub const MAX_DEVICE_NAME: usize = 64;
+    /// Longest text one `TextInput` carries (a paste is split across several).
+    pub const MAX_TEXT_BYTES: usize = 200;
     pub const MAX_DIMENSION: u32 = 16_384;
     pub const MAX_REFRESH_MILLIHZ: u32 = 1_000_000;
 }

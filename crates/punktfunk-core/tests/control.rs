@@ -121,6 +121,7 @@ fn message() -> impl Strategy<Value = Message> {
                 })
             }),
         (0u8..16).prop_map(|index| Message::PadRemoved { index }),
+        "\\PC{0,50}".prop_map(Message::Text),
         (0u8..16, any::<u16>(), any::<u16>()).prop_map(|(index, low, high)| Message::Rumble {
             index,
             low,
@@ -523,4 +524,37 @@ fn malformed_pad_extras_are_refused_by_name() {
         r.push(&header);
         assert!(matches!(r.next_frame(), Err(ControlError::TooLarge { .. })));
     }
+}
+
+/// Text input: one message per 200 bytes, cut between characters; the bound holds on decode.
+#[test]
+fn text_input_is_split_between_characters_and_bounded() {
+    use punktfunk_core::control::text_messages;
+    use punktfunk_core::wire::control::{msg, MAX_TEXT_BYTES};
+    // "é" is 2 bytes: 101 of them are 202 bytes, so the cut falls after the 100th.
+    let text = "é".repeat(101);
+    let parts = text_messages(&text);
+    assert_eq!(parts.len(), 2);
+    let Message::Text(first) = &parts[0] else {
+        panic!("{parts:?}")
+    };
+    assert_eq!(first.len(), MAX_TEXT_BYTES);
+    let joined: String = parts
+        .iter()
+        .map(|m| match m {
+            Message::Text(t) => t.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(joined, text);
+    assert!(text_messages("").is_empty());
+    // Type 0x58 (0x40 0x58), length 4, tag 1, 2 bytes of "é".
+    assert_eq!(
+        Message::Text("é".into()).encode(),
+        [0x40, 0x58, 4, 1, 2, 0xC3, 0xA9]
+    );
+    // Too long, or not UTF-8: a clear error, no panic.
+    let long = [&[1u8, 0x40, 0xC9][..], &[b'a'; 201][..]].concat();
+    assert!(Message::decode(msg::TEXT_INPUT, &long).is_err());
+    assert!(Message::decode(msg::TEXT_INPUT, &[1, 2, 0xC3, 0x28]).is_err());
 }

@@ -230,6 +230,8 @@ fn keys_and_clicks_reach_the_clients_output_and_a_killed_session_holds_no_key() 
             "4",
             "--type-text",
             "Native 7\n",
+            "--send-text",
+            "Grüße ✓\n",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -249,7 +251,12 @@ fn keys_and_clicks_reach_the_clients_output_and_a_killed_session_holds_no_key() 
     terminal_into(&sway, &probe_output, &native, 0);
     let (summary_json, ok, err) = summary(probe.wait_with_output().unwrap());
     assert!(ok, "{err}\n{summary_json}");
-    assert_eq!(read(&native), "Native 7\n", "{}", host.log.lock().unwrap());
+    assert_eq!(
+        read(&native),
+        "Native 7\nGrüße ✓\n",
+        "{}",
+        host.log.lock().unwrap()
+    );
 }
 
 /// A libeis server playing the compositor's EIS side (crates/punktfunk-input/tests/eis), with
@@ -432,6 +439,8 @@ fn with_input_ei_both_planes_reach_an_eis_server() {
             "1",
             "--type-text",
             "Ab\n",
+            "--send-text",
+            "z",
             "--pointer-test",
         ])
         .output()
@@ -453,6 +462,9 @@ fn with_input_ei_both_planes_reach_an_eis_server() {
             (KEY_B, false),
             (KEY_ENTER, true),
             (KEY_ENTER, false),
+            // The text message's "z", on the German keymap's own key.
+            (KEY_Y, true),
+            (KEY_Y, false),
         ],
         "{events:#?}"
     );

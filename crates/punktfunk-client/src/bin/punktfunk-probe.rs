@@ -82,6 +82,10 @@ struct ConnectArgs {
     /// Enter) once the first frame has arrived plus `--type-after` seconds.
     #[arg(long)]
     type_text: Option<String>,
+    /// With `--type-text`: then send this as text to type as it is (any Unicode; the host
+    /// types it with its input backend's keymap).
+    #[arg(long)]
+    send_text: Option<String>,
     /// Seconds after the first frame before `--type-text` (and `--pointer-test`) starts.
     #[arg(long, default_value_t = 1.0)]
     type_after: f64,
@@ -541,6 +545,11 @@ fn connect(host: &str, args: &ConnectArgs) -> anyhow::Result<bool> {
                 .is_some_and(|t| t.elapsed().as_secs_f64() >= args.type_after)
             {
                 type_text(&client, text);
+                for message in punktfunk_core::control::text_messages(
+                    args.send_text.as_deref().unwrap_or_default(),
+                ) {
+                    client.send(message);
+                }
                 if args.pointer_test {
                     pointer_test(&client, welcome.mode.width, welcome.mode.height);
                 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use super::codec::{BodyWriter, ControlError, Fields};
 use crate::wire::control::{
     codec as codec_bit, msg, tag, MAX_DEVICE_NAME, MAX_DIMENSION, MAX_REFRESH_MILLIHZ,
-    MAX_SPAKE_MESSAGE, RGB_LEN, TRIGGER_EFFECT_LEN,
+    MAX_SPAKE_MESSAGE, MAX_TEXT_BYTES, RGB_LEN, TRIGGER_EFFECT_LEN,
 };
 
 /// A display mode: `width x height @ refresh`, the refresh in millihertz (59.94 Hz = 59940).
@@ -235,6 +235,21 @@ pub struct PadMotion {
     pub accel: Option<[i32; 3]>,
 }
 
+/// `text` as `TextInput` messages, each at most `MAX_TEXT_BYTES`, split between characters.
+pub fn text_messages(text: &str) -> Vec<Message> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut cut = rest.len().min(MAX_TEXT_BYTES);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.push(Message::Text(rest[..cut].to_owned()));
+        rest = &rest[cut..];
+    }
+    out
+}
+
 /// A pad index off the wire: below `MAX_PADS`.
 fn pad_index(v: u64) -> Result<u8, ControlError> {
     u8::try_from(v)
@@ -288,6 +303,8 @@ pub enum Message {
     },
     Feedback(Feedback),
     Input(InputEvent),
+    /// Client → host: text to type as it is (at most `MAX_TEXT_BYTES` of UTF-8).
+    Text(String),
     Pad(PadReport),
     PadRemoved {
         index: u8,
@@ -507,6 +524,10 @@ impl Message {
             Message::PadRemoved { index } => {
                 w.uint(tag::pad::INDEX, (*index).into());
                 msg::PAD_REMOVED
+            }
+            Message::Text(text) => {
+                w.bytes(tag::text::TEXT, text.as_bytes());
+                msg::TEXT_INPUT
             }
             Message::Rumble { index, low, high } => {
                 use tag::rumble as t;
@@ -772,6 +793,17 @@ impl Message {
             msg::PAD_REMOVED => Message::PadRemoved {
                 index: pad_index(small(tag::pad::INDEX, "index")?)?,
             },
+            msg::TEXT_INPUT => {
+                let text = f.get(tag::text::TEXT).unwrap_or_default();
+                if text.len() > MAX_TEXT_BYTES {
+                    return Err(ControlError::BadValue("text"));
+                }
+                Message::Text(
+                    std::str::from_utf8(text)
+                        .map_err(|_| ControlError::BadValue("text"))?
+                        .to_owned(),
+                )
+            }
             msg::RUMBLE => {
                 use tag::rumble as t;
                 Message::Rumble {

@@ -8,5 +8,6 @@ pub mod varint;
 
 pub use codec::{ControlError, FrameReader};
 pub use messages::{
-    Codec, Feedback, Hello, InputEvent, Message, Mode, PadMotion, PadReport, PadTouch, Welcome,
+    text_messages, Codec, Feedback, Hello, InputEvent, Message, Mode, PadMotion, PadReport,
+    PadTouch, Welcome,
 };

@@ -545,6 +545,12 @@ async fn control_loop(
                 pads.native_motion(&motion);
             }
             Message::PadRemoved { index } => pads.native_removed(index),
+            Message::Text(text) => {
+                steering.input_events.fetch_add(1, Ordering::Relaxed);
+                if let Some(injector) = injector {
+                    injector.send(punktfunk_input::event::Event::Text(text));
+                }
+            }
             Message::Unknown { kind } => tracing::debug!(kind, "unknown control message skipped"),
             other => tracing::debug!(?other, "control message ignored in this state"),
         }
