@@ -311,21 +311,18 @@ fn moonlight_hears_desktop_audio_in_stereo_and_5_1() {
         let ml = moonlight::moonlight(
             &python,
             &client,
-            &[
-                "stream",
-                "--codec",
+            // (60 fps: the driver's default, which this test always streamed at.)
+            &moonlight::stream_args(
                 "h264",
-                "--width",
-                "1280",
-                "--height",
-                "720",
-                "--seconds",
+                "60",
                 "4",
-                "--audio",
-                "--audio-channels",
-                &channels.to_string(),
-                "--quit",
-            ],
+                &[
+                    "--audio",
+                    "--audio-channels",
+                    &channels.to_string(),
+                    "--quit",
+                ],
+            ),
         )
         .spawn()
         .unwrap();

@@ -30,21 +30,7 @@ fn gamestream_host(config: &Path, extra: &[&str]) -> Host {
 }
 
 fn stream(python: &Path, client: &Path, codec: &str, extra: &[&str]) -> Value {
-    let mut args = vec![
-        "stream",
-        "--codec",
-        codec,
-        "--width",
-        "1280",
-        "--height",
-        "720",
-        "--fps",
-        "60",
-        "--seconds",
-        "3",
-    ];
-    args.extend_from_slice(extra);
-    run(python, client, &args).0
+    run(python, client, &stream_args(codec, "60", "3", extra)).0
 }
 
 fn assert_streamed(answer: &Value, host: &Host) {

@@ -125,21 +125,7 @@ fn keys_and_clicks_reach_the_clients_output_and_a_killed_session_holds_no_key() 
     )
     .unwrap();
     let stream = |extra: &[&str]| {
-        let mut args = vec![
-            "stream",
-            "--codec",
-            "h264",
-            "--width",
-            "1280",
-            "--height",
-            "720",
-            "--fps",
-            "30",
-            "--seconds",
-            "6",
-            "--input-delay",
-            "4",
-        ];
+        let mut args = stream_args("h264", "30", "6", &["--input-delay", "4"]);
         args.extend_from_slice(extra);
         moonlight(&python, &client, &args).spawn().unwrap()
     };
@@ -353,26 +339,20 @@ fn with_input_ei_both_planes_reach_an_eis_server() {
     let stream = moonlight(
         &python,
         &client,
-        &[
-            "stream",
-            "--codec",
+        &stream_args(
             "h264",
-            "--width",
-            "1280",
-            "--height",
-            "720",
-            "--fps",
             "30",
-            "--seconds",
             "5",
-            "--input",
-            "--input-delay",
-            "2",
-            "--text",
-            "zä€",
-            "--touch",
-            "0.25,0.5",
-        ],
+            &[
+                "--input",
+                "--input-delay",
+                "2",
+                "--text",
+                "zä€",
+                "--touch",
+                "0.25,0.5",
+            ],
+        ),
     )
     .output()
     .unwrap();

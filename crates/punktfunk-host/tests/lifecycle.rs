@@ -366,21 +366,7 @@ fn a_moonlight_client_comes_back_to_its_display_and_quit_app_releases_it() {
     assert!(host.log_shows("GameStream plane up", Duration::from_secs(20)));
     let client = paired_client(&host, &python, "lifecycle-gs-client");
     let stream = |extra: &[&str]| {
-        let mut args = vec![
-            "stream",
-            "--codec",
-            "h264",
-            "--width",
-            "1280",
-            "--height",
-            "720",
-            "--fps",
-            "30",
-            "--seconds",
-            "2",
-        ];
-        args.extend_from_slice(extra);
-        let (answer, _) = run(&python, &client, &args);
+        let (answer, _) = run(&python, &client, &stream_args("h264", "30", "2", extra));
         assert_eq!(
             answer["started"],
             true,

@@ -58,6 +58,31 @@ pub fn moonlight(python: &Path, client: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// The driver's `stream` arguments for a 1280×720 stream of `codec` at `fps` lasting `seconds`,
+/// then `extra`.
+pub fn stream_args<'a>(
+    codec: &'a str,
+    fps: &'a str,
+    seconds: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "stream",
+        "--codec",
+        codec,
+        "--width",
+        "1280",
+        "--height",
+        "720",
+        "--fps",
+        fps,
+        "--seconds",
+        seconds,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// Runs the driver to the end; its JSON answer (and its stderr, for messages).
 pub fn run(python: &Path, client: &Path, args: &[&str]) -> (Value, String) {
     let out = moonlight(python, client, args).output().unwrap();
