@@ -37,8 +37,8 @@ const CLIENT_NAME: &str = "punktfunk";
 /// What can go wrong talking to the EIS server.
 #[derive(Debug, thiserror::Error)]
 pub enum EiError {
-    #[error("no EIS socket: LIBEI_SOCKET is not set")]
-    NoSocket,
+    #[error("no EIS socket: {0} is not set")]
+    NoSocket(&'static str),
     #[error("connecting to {path}: {source}")]
     Connect {
         path: PathBuf,
@@ -97,7 +97,7 @@ impl EiInput {
     /// Absolute motion and touch land in the region that shows `target` (by mapping id, else
     /// size).
     pub fn connect(socket: Option<&Path>, target: Option<OutputTarget>) -> Result<Self, EiError> {
-        let path = socket_path(socket)?;
+        let path = crate::socket::socket_path(socket, "LIBEI_SOCKET").map_err(EiError::NoSocket)?;
         let stream = UnixStream::connect(&path).map_err(|source| EiError::Connect {
             path: path.clone(),
             source,
@@ -116,12 +116,11 @@ impl EiInput {
             converter,
             slots: Vec::new(),
             planner: Planner::default(),
-            text_keys: TextKeys::default(),
+            text_keys: us_text_keys(),
             keymap_from_server: false,
             target,
             sequence: 0,
         };
-        input.text_keys = us_text_keys();
         // Devices arrive after the seat is bound, one by one: wait until some are resumed and
         // the server has said nothing for a moment.
         let mut quiet_since = Instant::now();
@@ -180,8 +179,8 @@ impl EiInput {
                         .ok_or(EiError::NoDeviceFor(action.need()))?
                 }
             };
-            if framed.is_some_and(|f| f != index) {
-                self.frame(framed.take().unwrap_or(index));
+            if let Some(previous) = framed.filter(|&f| f != index) {
+                self.frame(previous);
             }
             self.start_emulating(index);
             self.apply(index, action);
@@ -496,32 +495,7 @@ fn us_text_keys() -> TextKeys {
         .unwrap_or_default()
 }
 
-fn socket_path(socket: Option<&Path>) -> Result<PathBuf, EiError> {
-    let path = match socket {
-        Some(p) => p.to_path_buf(),
-        None => PathBuf::from(std::env::var_os("LIBEI_SOCKET").ok_or(EiError::NoSocket)?),
-    };
-    if path.is_absolute() {
-        return Ok(path);
-    }
-    let runtime = std::env::var_os("XDG_RUNTIME_DIR").ok_or(EiError::NoSocket)?;
-    Ok(Path::new(&runtime).join(path))
-}
-
 fn now_micros() -> u64 {
     let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
     now.tv_sec as u64 * 1_000_000 + now.tv_nsec as u64 / 1_000
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn relative_sockets_live_in_the_runtime_dir() {
-        assert_eq!(
-            socket_path(Some(Path::new("/run/x/eis-0"))).unwrap(),
-            PathBuf::from("/run/x/eis-0")
-        );
-    }
 }

@@ -25,5 +25,6 @@ pub mod gamepad;
 pub mod kbm;
 pub mod keymap;
 pub mod linux_input;
+mod socket;
 pub mod text_keys;
 pub mod wlr;

@@ -165,21 +165,8 @@ fn xbox_pad_sends_state_and_returns_rumble() {
     };
     pad.update(&state).unwrap();
     // What a game reading the node sees: A held, the stick where we put it.
-    let mut keys = [0u8; 96];
-    // SAFETY: the request's size is the buffer's.
-    let rc = unsafe {
-        libc::ioctl(
-            node.as_raw_fd(),
-            eviocgkey(keys.len()) as _,
-            keys.as_mut_ptr(),
-        )
-    };
-    assert!(rc >= 0, "EVIOCGKEY: {}", std::io::Error::last_os_error());
-    assert_ne!(keys[BTN_A / 8] & (1 << (BTN_A % 8)), 0, "BTN_A is not held");
-    // SAFETY: plain old data; the request's size is its size.
-    let mut abs: libc::input_absinfo = unsafe { zeroed() };
-    let rc = unsafe { libc::ioctl(node.as_raw_fd(), eviocgabs(ABS_X) as _, &mut abs) };
-    assert!(rc >= 0, "EVIOCGABS: {}", std::io::Error::last_os_error());
+    assert!(key_down(&node, BTN_A), "BTN_A is not held");
+    let abs = abs_info(&node, ABS_X);
     assert_eq!(abs.value, 12345);
     assert_eq!((abs.minimum, abs.maximum), (-32768, 32767));
 

@@ -14,11 +14,6 @@ pub(crate) mod code {
 
 use code::*;
 
-/// Windows virtual-key code → evdev code ([`crate::keymap::evdev_from_vk`]).
-pub(crate) fn vk_to_evdev(vk: u16) -> Option<u16> {
-    crate::keymap::evdev_from_vk(vk)
-}
-
 /// Which modifier an evdev key is, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Modifier {
@@ -35,20 +30,5 @@ pub(crate) fn modifier_of(key: u16) -> Option<Modifier> {
         KEY_LEFTALT | KEY_RIGHTALT => Some(Modifier::Alt),
         KEY_LEFTMETA | KEY_RIGHTMETA => Some(Modifier::Meta),
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn letters_and_digits_follow_input_event_codes() {
-        assert_eq!(vk_to_evdev(0x41), Some(30)); // A
-        assert_eq!(vk_to_evdev(0x51), Some(16)); // Q
-        assert_eq!(vk_to_evdev(0x5A), Some(44)); // Z
-        assert_eq!(vk_to_evdev(0x31), Some(2)); // 1
-        assert_eq!(vk_to_evdev(0x30), Some(11)); // 0
-        assert_eq!(vk_to_evdev(0xFF), None);
     }
 }
