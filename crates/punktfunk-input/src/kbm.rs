@@ -25,6 +25,7 @@ use crate::linux_input::{
     KEY_REPEATED, REL_HWHEEL, REL_HWHEEL_HI_RES, REL_WHEEL, REL_WHEEL_HI_RES, REL_X, REL_Y,
     SYN_REPORT,
 };
+use crate::text_keys::{tap_sequence, Stroke};
 use devices::axis_max;
 pub use devices::{capabilities, Capabilities, Target};
 use wheel::Wheel;
@@ -275,8 +276,8 @@ impl KbmEncoder {
         out.frame(Target::KeyboardMouse);
     }
 
-    /// Types ASCII key by key, shift around the characters that need it, and any shift the
-    /// client holds let go meanwhile (else lower case would come out upper case).
+    /// Types ASCII key by key, shift around the characters that need it, through
+    /// [`tap_sequence`] (modifiers the client holds let go of meanwhile).
     fn type_text(&mut self, out: &mut Out, text: &str) -> Result<(), KbmError> {
         let strokes = text
             .chars()
@@ -289,27 +290,19 @@ impl KbmEncoder {
         if strokes.is_empty() {
             return Ok(());
         }
-        let held_shifts: Vec<u16> = [evdev::KEY_LEFTSHIFT, evdev::KEY_RIGHTSHIFT]
+        let strokes: Vec<Stroke> = strokes
             .into_iter()
-            .filter(|k| self.held_keys.contains(k))
+            .map(|(key, shifted)| Stroke {
+                key,
+                modifiers: if shifted {
+                    vec![evdev::KEY_LEFTSHIFT]
+                } else {
+                    Vec::new()
+                },
+            })
             .collect();
-        for &shift in &held_shifts {
-            self.key(out, shift, false);
-        }
-        for (key, shifted) in strokes {
-            // A key the client holds would only repeat: let go of it so the press counts.
-            self.key(out, key, false);
-            if shifted {
-                self.key(out, evdev::KEY_LEFTSHIFT, true);
-            }
-            self.key(out, key, true);
-            self.key(out, key, false);
-            if shifted {
-                self.key(out, evdev::KEY_LEFTSHIFT, false);
-            }
-        }
-        for &shift in &held_shifts {
-            self.key(out, shift, true);
+        for (key, pressed) in tap_sequence(&strokes, &self.held_keys) {
+            self.key(out, key, pressed);
         }
         Ok(())
     }

@@ -100,6 +100,18 @@ pub mod evdev {
     pub const KEY_CLEAR: u16 = 0x163;
 }
 
+/// Keys that change what other keys type (shift, control, alt/AltGr, meta, left and right).
+pub const MODIFIER_KEYS: [u16; 8] = [
+    evdev::KEY_LEFTSHIFT,
+    evdev::KEY_RIGHTSHIFT,
+    evdev::KEY_LEFTCTRL,
+    evdev::KEY_RIGHTCTRL,
+    evdev::KEY_LEFTALT,
+    evdev::KEY_RIGHTALT,
+    evdev::KEY_LEFTMETA,
+    evdev::KEY_RIGHTMETA,
+];
+
 /// Windows virtual-key codes (`VK_*` in `winuser.h`) that are not plain letters or digits.
 pub mod vk {
     pub const BACK: u8 = 0x08;

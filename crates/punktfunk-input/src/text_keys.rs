@@ -6,7 +6,9 @@
 //! `KEY_APOSTROPHE`. The lookup is built once per keymap from libxkbcommon's own tables, so it
 //! follows whatever layout, variant and levels the keymap has.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+
+use crate::keymap::MODIFIER_KEYS;
 
 use xkbcommon::xkb;
 
@@ -45,6 +47,42 @@ pub fn layout_keymap(layout: &str) -> Option<xkb::Keymap> {
 pub struct Stroke {
     pub key: u16,
     pub modifiers: Vec<u16>,
+}
+
+impl Stroke {
+    /// The key events of one stroke: level modifiers down, the key down and up, modifiers up.
+    pub fn taps(&self) -> impl Iterator<Item = (u16, bool)> + '_ {
+        let down = self.modifiers.iter().map(|&m| (m, true));
+        let up = self.modifiers.iter().rev().map(|&m| (m, false));
+        down.chain([(self.key, true), (self.key, false)]).chain(up)
+    }
+}
+
+/// The modifiers among `held`: they would change what text types, so they go up while it is
+/// typed and down again after.
+pub fn lifted_modifiers(held: &BTreeSet<u16>) -> Vec<u16> {
+    MODIFIER_KEYS
+        .into_iter()
+        .filter(|k| held.contains(k))
+        .collect()
+}
+
+/// The key events (evdev code, pressed) that type `strokes` while the keys in `held` are
+/// down: held modifiers up first and down again at the end, a held key the text taps up for
+/// good just before its first tap (a press would only repeat it), each stroke's own taps.
+pub fn tap_sequence(strokes: &[Stroke], held: &BTreeSet<u16>) -> Vec<(u16, bool)> {
+    let lifted = lifted_modifiers(held);
+    let mut out: Vec<(u16, bool)> = lifted.iter().map(|&k| (k, false)).collect();
+    let mut let_go = BTreeSet::new();
+    for stroke in strokes {
+        if held.contains(&stroke.key) && !lifted.contains(&stroke.key) && let_go.insert(stroke.key)
+        {
+            out.push((stroke.key, false));
+        }
+        out.extend(stroke.taps());
+    }
+    out.extend(lifted.iter().map(|&k| (k, true)));
+    out
 }
 
 /// Characters a keymap can type, and the strokes that type them.

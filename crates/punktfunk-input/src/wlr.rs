@@ -30,7 +30,7 @@ use wayland_protocols_wlr::virtual_pointer::v1::client::{
 use xkbcommon::xkb;
 
 use crate::event::{Event, TouchPhase};
-use crate::text_keys::TextKeys;
+use crate::text_keys::{lifted_modifiers, Stroke, TextKeys};
 use extra_keys::ExtraKeys;
 use keys::{code, Modifier};
 use wayland::State;
@@ -285,8 +285,8 @@ impl WlrInput {
     }
 
     /// Types text key by key: characters of the US layout with the keys (and shift) that type
-    /// them, others on spare keys the keymap is extended with. A shift the client holds is let
-    /// go of meanwhile.
+    /// them, others on spare keys the keymap is extended with. Modifiers the client holds are
+    /// let go of meanwhile; nothing is typed unless every character can be.
     fn type_text(&mut self, time: u32, text: &str) -> Result<(), WlrError> {
         if let Some(c) = text.chars().find(|&c| !typable(c)) {
             return Err(WlrError::UnsupportedText(
@@ -294,29 +294,36 @@ impl WlrInput {
                 "control characters other than newline and tab are not typed".into(),
             ));
         }
-        let held_shifts: Vec<u16> = [code::KEY_LEFTSHIFT, code::KEY_RIGHTSHIFT]
-            .into_iter()
-            .filter(|k| self.held_keys.contains(k))
-            .collect();
-        for &shift in &held_shifts {
-            self.key(time, shift, false);
+        let no_keysym = |c: char| xkb::utf32_to_keysym(u32::from(c)).raw() == 0;
+        if let Some(c) = text
+            .chars()
+            .find(|&c| self.text_keys.stroke(c).is_none() && no_keysym(c))
+        {
+            return Err(WlrError::UnsupportedText(c, "no keysym for it".into()));
+        }
+        let lifted = lifted_modifiers(&self.held_keys);
+        for &m in &lifted {
+            self.key(time, m, false);
         }
         for c in text.chars() {
-            let (key, modifiers) = match self.text_keys.stroke(c) {
-                Some(stroke) => (stroke.key, stroke.modifiers.clone()),
-                None => (self.extra_key(c)?, Vec::new()),
+            // Spare keys are resolved one character at a time: a new one may upload a keymap.
+            let stroke = match self.text_keys.stroke(c) {
+                Some(stroke) => stroke.clone(),
+                None => Stroke {
+                    key: self.extra_key(c)?,
+                    modifiers: Vec::new(),
+                },
             };
-            for &m in &modifiers {
-                self.key(time, m, true);
+            // A held key the text taps would only repeat: let go of it first.
+            if self.held_keys.contains(&stroke.key) {
+                self.key(time, stroke.key, false);
             }
-            self.key(time, key, true);
-            self.key(time, key, false);
-            for &m in modifiers.iter().rev() {
-                self.key(time, m, false);
+            for (key, pressed) in stroke.taps() {
+                self.key(time, key, pressed);
             }
         }
-        for &shift in &held_shifts {
-            self.key(time, shift, true);
+        for &m in &lifted {
+            self.key(time, m, true);
         }
         Ok(())
     }

@@ -6,27 +6,7 @@
 use std::collections::BTreeSet;
 
 use crate::event::{Event, TouchPhase};
-use crate::text_keys::{Stroke, TextKeys};
-
-/// Linux codes the planner sends.
-mod code {
-    pub use crate::keymap::evdev::{
-        KEY_LEFTALT, KEY_LEFTCTRL, KEY_LEFTMETA, KEY_LEFTSHIFT, KEY_RIGHTALT, KEY_RIGHTCTRL,
-        KEY_RIGHTMETA, KEY_RIGHTSHIFT,
-    };
-}
-
-/// Keys that change what other keys type: let go of while typing text, pressed again after.
-const MODIFIER_KEYS: [u16; 8] = [
-    code::KEY_LEFTSHIFT,
-    code::KEY_RIGHTSHIFT,
-    code::KEY_LEFTCTRL,
-    code::KEY_RIGHTCTRL,
-    code::KEY_LEFTALT,
-    code::KEY_RIGHTALT,
-    code::KEY_LEFTMETA,
-    code::KEY_RIGHTMETA,
-];
+use crate::text_keys::{lifted_modifiers, tap_sequence, Stroke, TextKeys};
 
 /// The device capability an action needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -191,7 +171,7 @@ impl Planner {
             }
             Event::Text(text) if utf8_text => {
                 // Held modifiers would turn the text into shortcuts: up meanwhile.
-                let held = self.held_modifiers();
+                let held = lifted_modifiers(&self.held_keys);
                 let key = |code, pressed| Action::Key { code, pressed };
                 let mut actions: Vec<Action> = held.iter().map(|&k| key(k, false)).collect();
                 actions.push(Action::Utf8(text.clone()));
@@ -242,39 +222,23 @@ impl Planner {
         buttons.chain(keys).chain(touches).collect()
     }
 
-    /// The modifier keys the client holds now.
-    fn held_modifiers(&self) -> Vec<u16> {
-        MODIFIER_KEYS
-            .into_iter()
-            .filter(|k| self.held_keys.contains(k))
-            .collect()
-    }
-
-    /// Key taps for `text`, with the modifiers each character's level needs; modifiers the
-    /// client holds are let go of meanwhile so they do not change what is typed.
+    /// Key taps for `text` ([`tap_sequence`]), following them in what is held.
     fn type_text(&mut self, text: &str, keys: &TextKeys) -> Result<Vec<Action>, PlanError> {
-        let strokes: Vec<&Stroke> = text
+        let strokes: Vec<Stroke> = text
             .chars()
-            .map(|c| keys.stroke(c).ok_or(PlanError::UntypableText(c)))
+            .map(|c| keys.stroke(c).cloned().ok_or(PlanError::UntypableText(c)))
             .collect::<Result<_, _>>()?;
-        let held = self.held_modifiers();
-        let key = |code, pressed| Action::Key { code, pressed };
-        let mut actions: Vec<Action> = held.iter().map(|&k| key(k, false)).collect();
-        // A key the client holds that the text taps: let go of it for good, or the tap would
-        // press it twice.
-        for stroke in &strokes {
-            if !MODIFIER_KEYS.contains(&stroke.key) && self.held_keys.remove(&stroke.key) {
-                actions.push(key(stroke.key, false));
-            }
-        }
-        for stroke in strokes {
-            actions.extend(stroke.modifiers.iter().map(|&m| key(m, true)));
-            actions.push(key(stroke.key, true));
-            actions.push(key(stroke.key, false));
-            actions.extend(stroke.modifiers.iter().rev().map(|&m| key(m, false)));
-        }
-        actions.extend(held.iter().map(|&k| key(k, true)));
-        Ok(actions)
+        Ok(tap_sequence(&strokes, &self.held_keys)
+            .into_iter()
+            .map(|(code, pressed)| {
+                if pressed {
+                    self.held_keys.insert(code);
+                } else {
+                    self.held_keys.remove(&code);
+                }
+                Action::Key { code, pressed }
+            })
+            .collect())
     }
 }
 
@@ -328,6 +292,7 @@ pub fn point_in(region: &Region, x: f32, y: f32, width: u32, height: u32) -> (f3
 mod tests {
     use super::*;
     use crate::event::{Button, Modifiers};
+    use crate::keymap::evdev as code;
     use proptest::prelude::*;
 
     const KEY_A: u16 = 30;
