@@ -89,7 +89,7 @@ fn run(
                 }
             };
             match pcm {
-                Ok(pcm) => source.push(&pcm),
+                Ok(pcm) => source.push(&remix(&pcm, plan.channels, source.channels())),
                 // One bad packet is a gap, not the end of the microphone.
                 Err(e) => tracing::debug!("microphone packet undecodable: {e}"),
             }
@@ -99,9 +99,36 @@ fn run(
     tracing::info!(
         packets,
         concealed,
+        underruns = source.underruns(),
+        dropped_frames = source.dropped_frames(),
         late = stats.late,
         target_delay_ms = stats.target_delay.as_millis() as u64,
         "microphone stopped"
     );
     Ok(())
+}
+
+/// Interleaved `pcm` of `from` channels as `to` channels: each output channel takes the input
+/// channel of its index, or the last one when there are fewer (mono fills both of stereo).
+fn remix(pcm: &[f32], from: u8, to: u8) -> std::borrow::Cow<'_, [f32]> {
+    if from == to || from == 0 || to == 0 {
+        return pcm.into();
+    }
+    let (from, to) = (usize::from(from), usize::from(to));
+    pcm.chunks_exact(from)
+        .flat_map(|frame| (0..to).map(move |c| frame[c.min(from - 1)]))
+        .collect::<Vec<f32>>()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::remix;
+
+    #[test]
+    fn mono_fills_both_stereo_channels_and_stereo_passes() {
+        assert_eq!(&*remix(&[0.1, 0.2], 1, 2), &[0.1, 0.1, 0.2, 0.2]);
+        assert_eq!(&*remix(&[0.1, 0.2], 2, 2), &[0.1, 0.2]);
+        assert_eq!(&*remix(&[0.1, 0.2, 0.3, 0.4], 2, 1), &[0.1, 0.3]);
+    }
 }

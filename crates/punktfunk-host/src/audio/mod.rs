@@ -101,10 +101,11 @@ impl Audio {
         })
     }
 
-    /// The PipeWire connection, made on first use and again after a use of it failed.
+    /// The PipeWire connection, made on first use and again once it ended (the daemon went
+    /// away). A request that merely failed keeps it: other sessions' captures live on it.
     fn server(&self) -> Result<Arc<AudioServer>, Off> {
         let mut slot = self.server.lock().expect("audio lock");
-        if let Some(server) = slot.as_ref() {
+        if let Some(server) = slot.as_ref().filter(|s| !s.ended()) {
             return Ok(server.clone());
         }
         let server = Arc::new(
@@ -121,28 +122,29 @@ impl Audio {
             Source::Off => Err("audio is off (--audio off)".into()),
             Source::Tone => Ok(Feed::tone(channels)),
             Source::Desktop => {
-                let capture = self.server()?.capture_session_sink(channels).map_err(|e| {
-                    // The daemon may have gone away: connect afresh next time.
-                    *self.server.lock().expect("audio lock") = None;
-                    format!("cannot capture desktop audio: {e}")
-                })?;
+                let capture = self
+                    .server()?
+                    .capture_session_sink(channels)
+                    .map_err(|e| format!("cannot capture desktop audio: {e}"))?;
                 Ok(Feed::desktop(capture))
             }
         }
     }
 
-    /// The virtual microphone (one for the host's lifetime), or why there is none.
-    pub fn mic(&self, channels: u8) -> Result<Arc<MicSource>, Off> {
+    /// The virtual microphone, or why there is none. One for the host's lifetime (made again
+    /// if its connection ended), with the most channels a client may send: a mono client's
+    /// samples are spread over both (see `mic::remix`).
+    pub fn mic(&self) -> Result<Arc<MicSource>, Off> {
         if !self.mic_enabled {
             return Err("the microphone is off (--no-mic)".into());
         }
         let mut slot = self.mic.lock().expect("mic lock");
-        if let Some(mic) = slot.as_ref() {
+        if let Some(mic) = slot.as_ref().filter(|m| !m.ended()) {
             return Ok(mic.clone());
         }
         let mic = Arc::new(
             self.server()?
-                .virtual_mic(channels)
+                .virtual_mic(punktfunk_core::wire::audio::MAX_MIC_CHANNELS)
                 .map_err(|e| format!("cannot create the virtual microphone: {e}"))?,
         );
         *slot = Some(mic.clone());

@@ -194,8 +194,10 @@ impl Listener {
         endpoint.wait_idle().await;
         tracing::info!(
             sessions_left = plane.active.load(Ordering::Relaxed),
-            // Media that arrived with nobody to take it (strangers, or a full queue).
+            // Media that arrived with nobody to take it: the demux queue was full, or no
+            // session knew the sender (or its queue was full).
             media_dropped = self.socket.media_dropped.load(Ordering::Relaxed),
+            routes_dropped = plane.media_routes.dropped.load(Ordering::Relaxed),
             "native plane down"
         );
         Ok(())

@@ -625,7 +625,7 @@ async fn open_audio(
     let mic_channels = hello.mic_channels;
     let mic = if (1..=audio_wire::MAX_MIC_CHANNELS).contains(&mic_channels) {
         let audio = plane.audio.clone();
-        match tokio::task::spawn_blocking(move || audio.mic(mic_channels))
+        match tokio::task::spawn_blocking(move || audio.mic())
             .await
             .unwrap_or_else(|e| Err(e.to_string()))
         {

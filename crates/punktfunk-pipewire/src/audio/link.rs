@@ -65,6 +65,11 @@ impl Link {
         }
     }
 
+    /// Whether the loop has ended (the daemon went away, or the server stopped).
+    pub(crate) fn has_ended(&self) -> bool {
+        self.ended.get().is_some()
+    }
+
     /// Why the loop is gone (e.g. the daemon went away).
     pub(crate) fn why_ended(&self) -> PipeWireError {
         self.ended.get().cloned().unwrap_or(PipeWireError::Stopped)

@@ -32,6 +32,11 @@ impl MicSource {
     }
 
     /// The node's `node.name`, for recorders (`parecord --device=…`).
+    /// Whether its connection is gone (the node with it): make a new one.
+    pub fn ended(&self) -> bool {
+        self.link.has_ended()
+    }
+
     pub fn node_name(&self) -> &str {
         &self.node_name
     }

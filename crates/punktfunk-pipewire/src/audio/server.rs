@@ -58,6 +58,11 @@ impl AudioServer {
         Ok(server)
     }
 
+    /// Whether the connection is gone (the daemon went away): connect anew.
+    pub fn ended(&self) -> bool {
+        self.link.has_ended()
+    }
+
     /// Makes the sink "punktfunk" with `channels` (1..=8) channels the
     /// default output (if this is its first capture), and captures its
     /// monitor as F32 interleaved at 48 kHz in exactly `channels` channels
