@@ -16,6 +16,7 @@ pub struct MutterBackend {
     planner: Planner,
     /// Unused: Mutter takes keysyms, so text never goes through keys.
     keys: TextKeys,
+    slots: TouchSlots,
 }
 
 impl MutterBackend {
@@ -24,13 +25,17 @@ impl MutterBackend {
             input,
             planner: Planner::default(),
             keys: TextKeys::default(),
+            slots: TouchSlots::default(),
         }
     }
 
-    fn send(&self, actions: Vec<Action>) -> Result<(), String> {
+    fn send(&mut self, actions: Vec<Action>) -> Result<(), String> {
         let size = self.input.size();
-        for action in &actions {
-            for call in calls(action, size) {
+        for action in actions {
+            let Some(action) = self.slots.slotted(action) else {
+                continue;
+            };
+            for call in calls(&action, size) {
                 self.input.notify(&call).map_err(|e| e.to_string())?;
             }
         }
@@ -50,6 +55,38 @@ impl super::Backend for MutterBackend {
     fn release_all(&mut self) -> Result<(), String> {
         let actions = self.planner.release_all();
         self.send(actions)
+    }
+}
+
+/// Mutter's virtual touchscreen takes slots below this (`CLUTTER_VIRTUAL_INPUT_DEVICE_MAX_TOUCH_SLOTS`);
+/// clients' finger ids are arbitrary (the pen's is `u32::MAX`).
+const MAX_TOUCH_SLOTS: u32 = 64;
+
+/// Which slot each finger that is down holds: the lowest free one, from its down to its up.
+#[derive(Debug, Default)]
+struct TouchSlots {
+    fingers: std::collections::BTreeMap<u32, u32>,
+}
+
+impl TouchSlots {
+    /// `action` with its finger id as a slot; `None` for a finger beyond the slots (dropped).
+    fn slotted(&mut self, action: Action) -> Option<Action> {
+        Some(match action {
+            Action::TouchDown { id, x, y } => {
+                let slot = (0..MAX_TOUCH_SLOTS).find(|s| !self.fingers.values().any(|v| v == s))?;
+                self.fingers.insert(id, slot);
+                Action::TouchDown { id: slot, x, y }
+            }
+            Action::TouchMotion { id, x, y } => Action::TouchMotion {
+                id: *self.fingers.get(&id)?,
+                x,
+                y,
+            },
+            Action::TouchUp { id } => Action::TouchUp {
+                id: self.fingers.remove(&id)?,
+            },
+            other => other,
+        })
     }
 }
 
@@ -141,6 +178,28 @@ pub fn keysym(c: char) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingers_get_the_lowest_free_slot_and_the_pen_one_too() {
+        let mut slots = TouchSlots::default();
+        let down = |id| Action::TouchDown { id, x: 0.5, y: 0.5 };
+        assert_eq!(slots.slotted(down(u32::MAX)), Some(down(0)), "the pen's id");
+        assert_eq!(slots.slotted(down(7)), Some(down(1)));
+        assert_eq!(
+            slots.slotted(Action::TouchUp { id: u32::MAX }),
+            Some(Action::TouchUp { id: 0 })
+        );
+        assert_eq!(
+            slots.slotted(down(9)),
+            Some(down(0)),
+            "a freed slot is reused"
+        );
+        assert_eq!(slots.slotted(Action::TouchUp { id: 3 }), None, "never down");
+        for id in 100..162 {
+            assert!(slots.slotted(down(id)).is_some());
+        }
+        assert_eq!(slots.slotted(down(500)), None, "all 64 slots are taken");
+    }
     use proptest::prelude::*;
 
     #[test]

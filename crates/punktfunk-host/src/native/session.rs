@@ -432,6 +432,8 @@ async fn control_loop(
     pads: &mut crate::input::session_pads::SessionPads,
     mode: punktfunk_core::control::Mode,
 ) -> Result<(), Refusal> {
+    // The picture absolute input is measured in: the mode of the last accepted reconfigure.
+    let mut picture = mode;
     let mut feedback_tick = tokio::time::interval(PAD_FEEDBACK_POLL);
     feedback_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -494,6 +496,7 @@ async fn control_loop(
                     let mut pending = steering.reconfigure.lock().expect("reconfigure lock");
                     let epoch = steering.epoch.load(Ordering::Relaxed);
                     if accepted {
+                        picture = mode;
                         let next = epoch.wrapping_add(1);
                         steering.epoch.store(next, Ordering::Relaxed);
                         *pending = Some((mode, next));
@@ -517,7 +520,9 @@ async fn control_loop(
                 tracing::trace!(?event, "input");
                 if let Some(injector) = injector {
                     // Absolute positions are in the stream's picture (its mode).
-                    if let Some(e) = crate::input::from_native(&event, mode.width, mode.height) {
+                    if let Some(e) =
+                        crate::input::from_native(&event, picture.width, picture.height)
+                    {
                         injector.send(e);
                     }
                 }
