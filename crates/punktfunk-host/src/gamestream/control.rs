@@ -77,6 +77,7 @@ pub fn spawn(
 
 fn run(host: &mut enet::Host<UdpSocket>, gs: &GameStream, commands: &Receiver<Command>) {
     let mut clients: HashMap<enet::PeerID, Client> = HashMap::new();
+    let mut feedback_polled = Instant::now();
     loop {
         loop {
             let event = match host.service() {
@@ -135,8 +136,11 @@ fn run(host: &mut enet::Host<UdpSocket>, gs: &GameStream, commands: &Receiver<Co
                 }
             }
         }
-        send_pad_feedback(host, &mut clients);
         let now = Instant::now();
+        if now.duration_since(feedback_polled) >= crate::input::session_pads::FEEDBACK_POLL {
+            feedback_polled = now;
+            send_pad_feedback(host, &mut clients);
+        }
         let silent: Vec<_> = clients
             .iter()
             .filter(|(_, c)| now.duration_since(c.last_heard) > PING_TIMEOUT || c.live.stopped())
@@ -152,8 +156,8 @@ fn run(host: &mut enet::Host<UdpSocket>, gs: &GameStream, commands: &Receiver<Co
     }
 }
 
-/// What the games asked of each client's virtual pads, sent to that client. Polled here, every
-/// turn of the loop, because this thread owns the peers and the ciphers.
+/// What the games asked of each client's virtual pads, sent to that client. Polled here (every
+/// `FEEDBACK_POLL`) because this thread owns the peers and the ciphers.
 fn send_pad_feedback(
     host: &mut enet::Host<UdpSocket>,
     clients: &mut HashMap<enet::PeerID, Client>,

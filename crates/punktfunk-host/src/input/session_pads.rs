@@ -8,6 +8,10 @@ use punktfunk_input::gamepad::PadState;
 use crate::input::pads::{motion_to_ask, PadAction, PadBank, PadKind};
 use crate::input::virtual_pads::{Feedback, VirtualPads};
 
+/// How often a session's pads are asked for feedback (rumble, lights): often enough that a
+/// game's rumble starts within a frame, rarely enough not to poll devices every loop turn.
+pub const FEEDBACK_POLL: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Touch, motion and battery updates that reached the pad bank's Sony pads, per kind.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Counts {

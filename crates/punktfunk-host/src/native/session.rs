@@ -434,7 +434,7 @@ async fn control_loop(
 ) -> Result<(), Refusal> {
     // The picture absolute input is measured in: the mode of the last accepted reconfigure.
     let mut picture = mode;
-    let mut feedback_tick = tokio::time::interval(PAD_FEEDBACK_POLL);
+    let mut feedback_tick = tokio::time::interval(crate::input::session_pads::FEEDBACK_POLL);
     feedback_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         let next = tokio::select! {
@@ -561,9 +561,6 @@ async fn control_loop(
         }
     }
 }
-
-/// How often the pads' feedback is looked at.
-const PAD_FEEDBACK_POLL: Duration = Duration::from_millis(10);
 
 /// What the games asked of the session's pads, to the client.
 async fn send_pad_feedback(
