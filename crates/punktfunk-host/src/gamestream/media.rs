@@ -175,7 +175,7 @@ fn display_source(
     };
     tracing::info!(output = %lease.name, reused = lease.reused, "GameStream display");
     *lock(&live.display_quit) = Some(lease.quit_flag());
-    match displays.injector(&crate::input::Target::of(&lease)) {
+    match displays.injector(lease.display, &crate::input::Target::of(&lease)) {
         Ok(injector) => *lock(&live.injector) = injector,
         Err(e) => tracing::warn!("input stays logged only: {e:#}"),
     }

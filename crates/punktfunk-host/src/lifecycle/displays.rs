@@ -115,17 +115,14 @@ impl Displays {
         })
     }
 
-    /// The compositor the displays live on.
-    /// An injector for a stream shown on `target` (see [`crate::input::Injector::open`]).
+    /// An injector for a stream shown on `display` (`target` names its output and mode; see
+    /// [`crate::input::Injector::open`]).
     pub fn injector(
         &self,
+        display: DisplayId,
         target: &crate::input::Target,
     ) -> anyhow::Result<Option<crate::input::Injector>> {
-        let display_input = self
-            .outputs()
-            .values()
-            .find(|o| o.name() == target.output)
-            .and_then(|o| o.input());
+        let display_input = self.outputs().get(&display).and_then(|o| o.input());
         crate::input::Injector::open(&self.input, self.compositor(), target, display_input)
     }
 
@@ -135,6 +132,7 @@ impl Displays {
             == Some(crate::input::InputChoice::Mutter)
     }
 
+    /// The compositor the displays live on.
     pub fn compositor(&self) -> crate::display::Compositor {
         self.backend.compositor()
     }

@@ -226,8 +226,12 @@ async fn serve(
                 live.set_mode(lease.mode);
             }
             quit_flag = Some(lease.quit_flag());
-            let (for_input, target) = (displays.clone(), crate::input::Target::of(&lease));
-            match tokio::task::spawn_blocking(move || for_input.injector(&target)).await {
+            let (for_input, display, target) = (
+                displays.clone(),
+                lease.display,
+                crate::input::Target::of(&lease),
+            );
+            match tokio::task::spawn_blocking(move || for_input.injector(display, &target)).await {
                 Ok(Ok(i)) => injector = i,
                 Ok(Err(e)) => tracing::warn!("input stays counted only: {e:#}"),
                 Err(e) => tracing::warn!("input stays counted only: {e}"),
