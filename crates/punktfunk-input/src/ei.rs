@@ -156,7 +156,8 @@ impl EiInput {
     pub fn inject(&mut self, event: &Event) -> Result<(), EiError> {
         self.pump(None)?;
         let utf8 = self.slot_for(Need::Text).is_some();
-        let actions = self.planner.plan(event, &self.text_keys, utf8)?;
+        let keys = (!utf8).then_some(&self.text_keys);
+        let actions = self.planner.plan(event, keys)?;
         self.send(&actions)
     }
 

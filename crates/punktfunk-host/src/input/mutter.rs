@@ -3,7 +3,6 @@
 
 use punktfunk_input::ei::{Action, Planner};
 use punktfunk_input::event::Event;
-use punktfunk_input::text_keys::TextKeys;
 use punktfunk_pipewire::mutter::{Axis, MutterInput, Notify};
 
 /// One wheel notch in the protocols' 1/120 units.
@@ -14,8 +13,6 @@ const AXIS_NOTCH: f64 = 10.0;
 pub struct MutterBackend {
     input: MutterInput,
     planner: Planner,
-    /// Unused: Mutter takes keysyms, so text never goes through keys.
-    keys: TextKeys,
     slots: TouchSlots,
 }
 
@@ -24,7 +21,6 @@ impl MutterBackend {
         Self {
             input,
             planner: Planner::default(),
-            keys: TextKeys::default(),
             slots: TouchSlots::default(),
         }
     }
@@ -45,10 +41,7 @@ impl MutterBackend {
 
 impl super::Backend for MutterBackend {
     fn inject(&mut self, event: &Event) -> Result<(), String> {
-        let actions = self
-            .planner
-            .plan(event, &self.keys, true)
-            .map_err(|e| e.to_string())?;
+        let actions = self.planner.plan(event, None).map_err(|e| e.to_string())?;
         self.send(actions)
     }
 

@@ -100,12 +100,11 @@ pub struct Planner {
 
 impl Planner {
     /// The actions for `event`. `text_keys` is how the server's keymap types characters;
-    /// `utf8_text` says the server takes text as it is (ei_text).
+    /// `None` when the server takes text as it is (ei_text, Mutter's keysyms).
     pub fn plan(
         &mut self,
         event: &Event,
-        text_keys: &TextKeys,
-        utf8_text: bool,
+        text_keys: Option<&TextKeys>,
     ) -> Result<Vec<Action>, PlanError> {
         Ok(match event {
             Event::MoveBy { dx, dy } => vec![Action::Motion {
@@ -169,16 +168,18 @@ impl Planner {
                     pressed: *pressed,
                 }]
             }
-            Event::Text(text) if utf8_text => {
-                // Held modifiers would turn the text into shortcuts: up meanwhile.
-                let held = lifted_modifiers(&self.held_keys);
-                let key = |code, pressed| Action::Key { code, pressed };
-                let mut actions: Vec<Action> = held.iter().map(|&k| key(k, false)).collect();
-                actions.push(Action::Utf8(text.clone()));
-                actions.extend(held.iter().map(|&k| key(k, true)));
-                actions
-            }
-            Event::Text(text) => self.type_text(text, text_keys)?,
+            Event::Text(text) => match text_keys {
+                Some(keys) => self.type_text(text, keys)?,
+                None => {
+                    // Held modifiers would turn the text into shortcuts: up meanwhile.
+                    let held = lifted_modifiers(&self.held_keys);
+                    let key = |code, pressed| Action::Key { code, pressed };
+                    let mut actions: Vec<Action> = held.iter().map(|&k| key(k, false)).collect();
+                    actions.push(Action::Utf8(text.clone()));
+                    actions.extend(held.iter().map(|&k| key(k, true)));
+                    actions
+                }
+            },
             Event::Touch { id, phase, x, y } => {
                 let (x, y) = (x.clamp(0.0, 1.0), y.clamp(0.0, 1.0));
                 match phase {
@@ -326,7 +327,7 @@ mod tests {
     fn german_text_types_through_the_german_keymap() {
         let mut p = Planner::default();
         let actions = p
-            .plan(&Event::Text("z@".into()), &keys("de"), false)
+            .plan(&Event::Text("z@".into()), Some(&keys("de")))
             .unwrap();
         let key = |code, pressed| Action::Key { code, pressed };
         assert_eq!(
@@ -347,8 +348,8 @@ mod tests {
     fn text_lets_go_of_a_held_shift_meanwhile_and_fails_whole() {
         let mut p = Planner::default();
         let us = keys("us");
-        p.plan(&key_event(0xA0, true), &us, false).unwrap(); // VK_LSHIFT
-        let actions = p.plan(&Event::Text("a".into()), &us, false).unwrap();
+        p.plan(&key_event(0xA0, true), Some(&us)).unwrap(); // VK_LSHIFT
+        let actions = p.plan(&Event::Text("a".into()), Some(&us)).unwrap();
         let key = |code, pressed| Action::Key { code, pressed };
         assert_eq!(
             actions,
@@ -360,11 +361,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            p.plan(&Event::Text("aé".into()), &us, false),
+            p.plan(&Event::Text("aé".into()), Some(&us)),
             Err(PlanError::UntypableText('é'))
         );
         assert_eq!(
-            p.plan(&Event::Text("é".into()), &us, true).unwrap(),
+            p.plan(&Event::Text("é".into()), None).unwrap(),
             vec![
                 key(code::KEY_LEFTSHIFT, false),
                 Action::Utf8("é".into()),
@@ -379,16 +380,16 @@ mod tests {
         let mut p = Planner::default();
         let k = TextKeys::default();
         assert_eq!(
-            p.plan(&Event::Scroll { amount: 120 }, &k, false).unwrap(),
+            p.plan(&Event::Scroll { amount: 120 }, Some(&k)).unwrap(),
             vec![Action::ScrollDiscrete { x: 0, y: -120 }]
         );
         assert_eq!(
-            p.plan(&Event::ScrollHorizontal { amount: -60 }, &k, false)
+            p.plan(&Event::ScrollHorizontal { amount: -60 }, Some(&k))
                 .unwrap(),
             vec![Action::ScrollDiscrete { x: -60, y: 0 }]
         );
         assert!(p
-            .plan(&Event::Scroll { amount: 0 }, &k, false)
+            .plan(&Event::Scroll { amount: 0 }, Some(&k))
             .unwrap()
             .is_empty());
     }
@@ -403,7 +404,7 @@ mod tests {
             height: 720,
         };
         assert_eq!(
-            p.plan(&e, &TextKeys::default(), false).unwrap(),
+            p.plan(&e, Some(&TextKeys::default())).unwrap(),
             vec![Action::Absolute {
                 x: 1279.0,
                 y: 0.0,
@@ -451,21 +452,21 @@ mod tests {
             y: 0.5,
         };
         assert_eq!(
-            p.plan(&touch(3, TouchPhase::Move, 0.1), &k, false).unwrap(),
+            p.plan(&touch(3, TouchPhase::Move, 0.1), Some(&k)).unwrap(),
             vec![],
             "a finger that never went down does not move"
         );
         assert_eq!(
-            p.plan(&touch(3, TouchPhase::Down, 1.5), &k, false).unwrap(),
+            p.plan(&touch(3, TouchPhase::Down, 1.5), Some(&k)).unwrap(),
             vec![Action::TouchDown {
                 id: 3,
                 x: 1.0,
                 y: 0.5
             }]
         );
-        p.plan(&touch(4, TouchPhase::Down, 0.2), &k, false).unwrap();
+        p.plan(&touch(4, TouchPhase::Down, 0.2), Some(&k)).unwrap();
         assert_eq!(
-            p.plan(&touch(4, TouchPhase::Cancel, 0.2), &k, false)
+            p.plan(&touch(4, TouchPhase::Cancel, 0.2), Some(&k))
                 .unwrap(),
             vec![Action::TouchUp { id: 4 }]
         );
@@ -521,7 +522,7 @@ mod tests {
                 Ok(())
             };
             for e in &events {
-                for a in p.plan(e, &us, false).unwrap() {
+                for a in p.plan(e, Some(&us)).unwrap() {
                     apply(a)?;
                 }
             }

@@ -140,44 +140,30 @@ impl MutterInput {
     async fn notify_async(&self, call: &Notify) -> Result<(), MutterError> {
         let s = &self.session;
         let stream = self.stream.as_str();
+        let m = call.method();
         let result = match *call {
             Notify::KeyboardKeycode { code, pressed } => {
-                s.call::<_, _, ()>("NotifyKeyboardKeycode", &(code, pressed))
-                    .await
+                s.call::<_, _, ()>(m, &(code, pressed)).await
             }
             Notify::KeyboardKeysym { keysym, pressed } => {
-                s.call::<_, _, ()>("NotifyKeyboardKeysym", &(keysym, pressed))
-                    .await
+                s.call::<_, _, ()>(m, &(keysym, pressed)).await
             }
-            Notify::PointerMotionRelative { dx, dy } => {
-                s.call::<_, _, ()>("NotifyPointerMotionRelative", &(dx, dy))
-                    .await
-            }
-            Notify::PointerMotionAbsolute { x, y } => {
-                s.call::<_, _, ()>("NotifyPointerMotionAbsolute", &(stream, x, y))
-                    .await
-            }
+            Notify::PointerMotionRelative { dx, dy } => s.call::<_, _, ()>(m, &(dx, dy)).await,
+            Notify::PointerMotionAbsolute { x, y } => s.call::<_, _, ()>(m, &(stream, x, y)).await,
             Notify::PointerButton { button, pressed } => {
-                s.call::<_, _, ()>("NotifyPointerButton", &(button, pressed))
-                    .await
+                s.call::<_, _, ()>(m, &(button, pressed)).await
             }
             Notify::PointerAxisDiscrete { axis, steps } => {
-                s.call::<_, _, ()>("NotifyPointerAxisDiscrete", &(axis as u32, steps))
-                    .await
+                s.call::<_, _, ()>(m, &(axis as u32, steps)).await
             }
             Notify::PointerAxis { dx, dy } => {
-                s.call::<_, _, ()>("NotifyPointerAxis", &(dx, dy, AXIS_SOURCE_WHEEL))
-                    .await
+                s.call::<_, _, ()>(m, &(dx, dy, AXIS_SOURCE_WHEEL)).await
             }
-            Notify::TouchDown { slot, x, y } => {
-                s.call::<_, _, ()>("NotifyTouchDown", &(stream, slot, x, y))
-                    .await
-            }
+            Notify::TouchDown { slot, x, y } => s.call::<_, _, ()>(m, &(stream, slot, x, y)).await,
             Notify::TouchMotion { slot, x, y } => {
-                s.call::<_, _, ()>("NotifyTouchMotion", &(stream, slot, x, y))
-                    .await
+                s.call::<_, _, ()>(m, &(stream, slot, x, y)).await
             }
-            Notify::TouchUp { slot } => s.call::<_, _, ()>("NotifyTouchUp", &(slot,)).await,
+            Notify::TouchUp { slot } => s.call::<_, _, ()>(m, &(slot,)).await,
         };
         result.map_err(call_failed(call.method()))
     }
