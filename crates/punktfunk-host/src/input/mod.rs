@@ -285,14 +285,8 @@ impl Injector {
         let output = target.output.clone();
         let injector = match choice {
             InputChoice::Wlroots => Self::spawn("input-wlr", move || {
-                punktfunk_input::wlr::WlrInput::connect(None, Some(&output))
-                    .map(|b| {
-                        (
-                            Box::new(b) as Box<dyn Backend>,
-                            "wlroots virtual devices".into(),
-                        )
-                    })
-                    .map_err(anyhow::Error::from)
+                let backend = punktfunk_input::wlr::WlrInput::connect(None, Some(&output))?;
+                Ok((backend, "wlroots virtual devices".into()))
             })?,
             InputChoice::Ei => {
                 let socket = args.ei_socket.clone();
@@ -305,7 +299,7 @@ impl Injector {
                     let backend =
                         punktfunk_input::ei::EiInput::connect(socket.as_deref(), Some(ei_target))?;
                     let what = format!("EIS: {}", backend.describe());
-                    Ok((Box::new(backend) as Box<dyn Backend>, what))
+                    Ok((backend, what))
                 })?
             }
             InputChoice::Mutter => {
@@ -318,10 +312,7 @@ impl Injector {
                 };
                 Self::spawn("input-mutter", move || {
                     let what = format!("Mutter RemoteDesktop session, {input:?}");
-                    Ok((
-                        Box::new(mutter::MutterBackend::new(input)) as Box<dyn Backend>,
-                        what,
-                    ))
+                    Ok((mutter::MutterBackend::new(input), what))
                 })?
             }
             InputChoice::Uinput => {
@@ -334,20 +325,21 @@ impl Injector {
                         )
                     })?;
                     Ok((
-                        Box::new(backend) as Box<dyn Backend>,
+                        backend,
                         "uinput keyboard, mouse and absolute pointer".into(),
                     ))
                 })?
             }
+            // Settled by `choose_backend`: never a backend to open.
             InputChoice::Auto | InputChoice::Off => return Ok(None),
         };
         Ok(Some(injector))
     }
 
     /// Starts the input thread; `connect` runs on it and says what it connected to.
-    fn spawn(
+    fn spawn<B: Backend + 'static>(
         name: &str,
-        connect: impl FnOnce() -> anyhow::Result<(Box<dyn Backend>, String)> + Send + 'static,
+        connect: impl FnOnce() -> anyhow::Result<(B, String)> + Send + 'static,
     ) -> anyhow::Result<Self> {
         let (tx, rx) = std::sync::mpsc::channel::<Event>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();

@@ -15,7 +15,7 @@ use punktfunk_input::gamepad::{buttons, ds4, dualsense, Battery, Motion, PadStat
 use super::sony_extras::{battery_from_moonlight, SonyExtras};
 
 /// Moonlight numbers controllers 0–15 (the active mask is 16 bits).
-pub const MAX_PADS: usize = 16;
+pub const MAX_PADS: usize = punktfunk_core::wire::control::MAX_PADS as usize;
 
 /// Which pad the host emulates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -120,9 +120,11 @@ impl Planner {
                 if *width == 0 || *height == 0 {
                     return Ok(Vec::new());
                 }
+                // In i64: a width past i32::MAX must not make the bound negative.
+                let at = |v: i32, extent: u32| i64::from(v).clamp(0, i64::from(extent) - 1) as f32;
                 vec![Action::Absolute {
-                    x: (*x).clamp(0, *width as i32 - 1) as f32,
-                    y: (*y).clamp(0, *height as i32 - 1) as f32,
+                    x: at(*x, *width),
+                    y: at(*y, *height),
                     width: *width,
                     height: *height,
                 }]

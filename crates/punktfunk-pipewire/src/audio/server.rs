@@ -14,8 +14,9 @@ use super::{AudioCapture, CaptureOrigin, MicSource, Remote};
 use crate::PipeWireError;
 
 /// How long a request waits for the loop thread's answer. Longer than the
-/// thread's own setup timeout, so its specific error wins.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+/// thread's own setup (two roundtrips of at most 5 s each), so its specific
+/// error wins.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// One PipeWire connection and main loop on its own thread ("pw-audio"),
 /// owning every sink, capture and microphone made through it.
