@@ -596,6 +596,7 @@ impl MediaThread {
             }
             let counters = self.receiver.counters();
             *self.stats.counters.lock().expect("stats lock") = counters;
+            *self.stats.audio_counters.lock().expect("stats lock") = self.audio_receiver.counters();
             if report_due {
                 let _ = self
                     .commands
@@ -621,7 +622,6 @@ impl MediaThread {
                 }
             }
         }
-        *self.stats.audio_counters.lock().expect("stats lock") = self.audio_receiver.counters();
     }
 
     fn latency_of(&self, pts_us: u64) -> Option<Duration> {

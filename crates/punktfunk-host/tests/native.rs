@@ -276,15 +276,6 @@ fn a_native_clients_pad_becomes_a_virtual_pad_or_pads_go_off_loudly() {
             log()
         );
     }
-    if !std::path::Path::new("/dev/uinput").exists() {
-        assert!(
-            host.log_shows(
-                "virtual pads off: /dev/uinput is missing",
-                Duration::from_secs(1)
-            ),
-            "no loud warning without /dev/uinput:\n{}",
-            log()
-        );
-        assert_eq!(log().matches("virtual pads off").count(), 1, "{}", log());
-    }
+    // The pads' line comes before "pads ended", which was waited for above.
+    assert_pads_made_or_off_loudly(&log());
 }

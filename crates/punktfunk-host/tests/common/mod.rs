@@ -255,3 +255,23 @@ pub fn summary(out: std::process::Output) -> (Value, bool, String) {
 pub fn num(v: &Value, key: &str) -> f64 {
     v[key].as_f64().unwrap_or_else(|| panic!("no {key} in {v}"))
 }
+
+/// After a session with pads on `log`: with `/dev/uinput` the Xbox pad was made (or the node
+/// refused us, said loudly); without it, exactly one loud warning and no device.
+pub fn assert_pads_made_or_off_loudly(log: &str) {
+    if std::path::Path::new("/dev/uinput").exists() {
+        assert!(
+            log.contains("pad 0: xbox device made")
+                || log.contains("virtual pads off: /dev/uinput is not"),
+            "{log}"
+        );
+    } else {
+        assert!(
+            log.contains("virtual pads off: /dev/uinput is missing"),
+            "no loud warning without /dev/uinput:\n{log}"
+        );
+        assert!(!log.contains("device made"), "{log}");
+        // One warning for the session, not one per pad or packet.
+        assert_eq!(log.matches("virtual pads off").count(), 1, "{log}");
+    }
+}
