@@ -1,8 +1,9 @@
-//! Without a PipeWire daemon, starting a stream says so. Its own test binary
-//! (one test, one thread) because it points this process's environment at
+//! Without a PipeWire daemon, starting a video stream and connecting the audio server say so.
+//! Its own test binary (one test, one thread) because it points this process's environment at
 //! an empty runtime directory, where PipeWire's client looks for the socket.
 
-use punktfunk_pipewire::{PipeWireError, StreamConfig, VideoStream};
+use punktfunk_pipewire::audio::Remote;
+use punktfunk_pipewire::{AudioServer, PipeWireError, StreamConfig, VideoStream};
 
 #[test]
 fn no_daemon_is_named() {
@@ -22,8 +23,6 @@ fn no_daemon_is_named() {
     })
     .err()
     .expect("no daemon to connect to");
-    let _ = std::fs::remove_dir(&empty);
-
     match err.downcast_ref::<PipeWireError>() {
         Some(PipeWireError::NoDaemon { socket, .. }) => {
             assert!(socket.contains(&empty.display().to_string()), "{socket}");
@@ -31,5 +30,19 @@ fn no_daemon_is_named() {
         other => panic!("unexpected: {other:?} ({err:#})"),
     }
     assert!(err.to_string().contains("is PipeWire running?"), "{err}");
-    eprintln!("the error reads: {err}");
+    eprintln!("the video error reads: {err}");
+
+    let err = AudioServer::connect(Remote::Default)
+        .err()
+        .expect("no daemon to connect to");
+    let _ = std::fs::remove_dir(&empty);
+    match &err {
+        PipeWireError::NoDaemon { socket, detail } => {
+            assert!(socket.contains(&empty.display().to_string()), "{socket}");
+            assert_eq!(detail, "the socket does not exist");
+        }
+        other => panic!("unexpected: {other:?} ({err})"),
+    }
+    assert!(err.to_string().contains("is PipeWire running?"), "{err}");
+    eprintln!("the audio error reads: {err}");
 }

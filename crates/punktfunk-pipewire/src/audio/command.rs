@@ -16,12 +16,7 @@ pub(crate) type Reply<T> = mpsc::SyncSender<Result<T, PipeWireError>>;
 
 /// Requests from the handles to the loop thread.
 pub(crate) enum Command {
-    Capture {
-        id: u64,
-        layout: Layout,
-        queue: Arc<ChunkQueue>,
-        reply: Reply<CaptureOrigin>,
-    },
+    Capture(PendingCapture),
     StopCapture {
         id: u64,
         done: mpsc::SyncSender<()>,

@@ -259,17 +259,7 @@ impl State {
 
     fn on_command(&mut self, command: Command) {
         match command {
-            Command::Capture {
-                id,
-                layout,
-                queue,
-                reply,
-            } => self.request_capture(PendingCapture {
-                id,
-                layout,
-                queue,
-                reply,
-            }),
+            Command::Capture(pending) => self.request_capture(pending),
             Command::StopCapture { id, done } => {
                 self.stop_capture(id);
                 self.after_roundtrip(move |_| {

@@ -5,7 +5,7 @@ use std::sync::{mpsc, Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::command::Command;
+use super::command::{Command, PendingCapture};
 use super::engine;
 use super::layout::Layout;
 use super::link::Link;
@@ -78,12 +78,12 @@ impl AudioServer {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let queue = Arc::new(ChunkQueue::default());
         let (reply, answer) = mpsc::sync_channel(1);
-        self.link.send(Command::Capture {
+        self.link.send(Command::Capture(PendingCapture {
             id,
             layout,
             queue: queue.clone(),
             reply,
-        })?;
+        }))?;
         // Made before waiting, so that on a timeout its drop cancels the
         // request.
         let mut capture = AudioCapture {
